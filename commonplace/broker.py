@@ -1,0 +1,71 @@
+"""Making sure a RabbitMQ broker answers at ``AMQP_URI``.
+
+Used by ``make run``, ``make test`` and the CLI: the configured broker when it answers;
+otherwise a local ``rabbitmq-server`` (installing Debian's package first when running as root
+and it is missing); otherwise a clear error saying what to install.
+"""
+import os
+import shutil
+import subprocess
+import time
+from urllib.parse import urlparse
+
+from kombu import Connection
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+def answers(amqp_uri, timeout=3):
+    """True when an AMQP broker accepts a connection at ``amqp_uri``."""
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1)
+        return True
+    except Exception:
+        return False
+
+
+def _is_local(amqp_uri):
+    return urlparse(amqp_uri).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _install_rabbitmq(say):
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise BrokerUnavailable(
+            "No RabbitMQ broker answers and rabbitmq-server is not installed. Install it "
+            "(Debian/Ubuntu: `sudo apt-get install -y rabbitmq-server`) or set AMQP_URI to a "
+            "running broker."
+        )
+    say("installing rabbitmq-server with apt-get (about a minute)…")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "rabbitmq-server"], check=True, env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def ensure(amqp_uri, wait=90, say=print):
+    """Return once a broker answers at ``amqp_uri``, starting a local one if need be."""
+    if answers(amqp_uri):
+        return
+    if not _is_local(amqp_uri):
+        raise BrokerUnavailable(f"no RabbitMQ broker answers at {amqp_uri}")
+    if not shutil.which("rabbitmq-server") and not os.path.exists("/usr/sbin/rabbitmq-server"):
+        _install_rabbitmq(say)
+    server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
+    say("starting a local RabbitMQ (rabbitmq-server -detached)…")
+    subprocess.run([server, "-detached"], check=False, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if answers(amqp_uri, timeout=2):
+            say("RabbitMQ is up.")
+            return
+        time.sleep(1)
+    raise BrokerUnavailable(
+        f"rabbitmq-server was started but did not answer at {amqp_uri} within {wait} s; "
+        "see /var/log/rabbitmq for why"
+    )

@@ -1,0 +1,143 @@
+"""``commonplace``: run a service, mint a token, seed a demo, make sure a broker answers."""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - before kombu, pymongo and threading are imported
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+from commonplace import broker, config, logs, tokens  # noqa: E402
+
+SERVICES = {
+    "membership": "services.membership.service:MembershipService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+
+def service_class(name):
+    module_name, _, class_name = SERVICES[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def run(args):
+    from nameko.runners import ServiceRunner
+    from prometheus_client import start_http_server
+
+    settings = config.load()
+    logs.configure(settings["LOG_LEVEL"])
+    if settings["METRICS_PORT"]:
+        start_http_server(settings["METRICS_PORT"], addr="127.0.0.1")
+    runner = ServiceRunner(settings)
+    for name in args.services:
+        runner.add_service(service_class(name))
+
+    def shut_down(signum, frame):
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    runner.start()
+    runner.wait()
+
+
+def token(args):
+    settings = config.load()
+    if not args.org and "platform_admin" not in args.role:
+        sys.exit("--org is required unless --role platform_admin")
+    signed = tokens.mint(
+        settings["JWT_SECRET"], settings["JWT_ISSUER"], user_id=args.user,
+        organisation=args.org, roles=args.role, name=args.name, email=args.email,
+        lifetime=datetime.timedelta(hours=args.hours),
+    )
+    print(signed)
+
+
+def _request(method, url, token_, body=None):
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token_}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def seed(args):
+    """Create a demo organisation and community through the running gateway; safe to repeat."""
+    settings = config.load()
+    base = f"http://{settings['GATEWAY_ADDRESS']}"
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit(f"the platform did not become healthy at {base} within {args.wait} s")
+        time.sleep(0.5)
+    mint = lambda **kw: tokens.mint(settings["JWT_SECRET"], settings["JWT_ISSUER"], **kw)  # noqa: E731
+    admin = mint(user_id="admin", roles=["platform_admin"], name="Platform admin")
+    member = mint(user_id="ada", organisation=args.org, name="Ada", email="ada@example.org")
+    _request("POST", f"{base}/v1/organisations", admin, {"name": "Demo organisation", "slug": args.org})
+    status, listed = _request("GET", f"{base}/v1/communities?q=Practice+leads", member)
+    if status == 200 and not listed["items"]:
+        _request("POST", f"{base}/v1/communities", member, {
+            "name": "Practice leads", "domain": "leadership", "visibility": "organisation",
+            "description": "Leads of every practice, comparing notes.", "tags": ["demo"],
+        })
+    print(f"Commonplace is running: {base}")
+    print(f"API description: {base}/openapi.json   health: {base}/healthz   metrics: {base}/metrics")
+    print(f"Demo organisation {args.org!r}; a member token for user 'ada' of it:\n  {member}")
+    print("A platform admin token (12 h):")
+    print(admin)
+
+
+def ensure_broker(args):
+    settings = config.load()
+    try:
+        broker.ensure(settings["AMQP_URI"], say=lambda text: print(text, file=sys.stderr))
+    except broker.BrokerUnavailable as error:
+        sys.exit(str(error))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="commonplace", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_parser = commands.add_parser("run", help="run services in this process")
+    run_parser.add_argument("services", nargs="+", choices=sorted(SERVICES))
+    run_parser.set_defaults(func=run)
+
+    token_parser = commands.add_parser("token", help="print a signed bearer token")
+    token_parser.add_argument("--user", required=True)
+    token_parser.add_argument("--org")
+    token_parser.add_argument("--role", action="append", default=[], choices=list(tokens.ROLES))
+    token_parser.add_argument("--name")
+    token_parser.add_argument("--email")
+    token_parser.add_argument("--hours", type=float, default=12)
+    token_parser.set_defaults(func=token)
+
+    seed_parser = commands.add_parser("seed", help="create a demo organisation and community")
+    seed_parser.add_argument("--org", default="demo")
+    seed_parser.add_argument("--wait", type=float, default=60)
+    seed_parser.set_defaults(func=seed)
+
+    broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
+    broker_parser.set_defaults(func=ensure_broker)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

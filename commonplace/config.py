@@ -1,0 +1,42 @@
+"""Configuration, read from the environment in one place.
+
+Every setting has a default that runs the whole platform on one machine. The result is a
+nameko config dict (upper-case keys), so dependency providers read it from
+``self.container.config`` like nameko's own ``AMQP_URI``.
+"""
+import os
+
+DEFAULT_JWT_SECRET = "commonplace-development-secret-change-me"
+
+# name: (default, converter, description). The README's configuration table mirrors this.
+SETTINGS = {
+    "AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", str, "RabbitMQ broker"),
+    "STORE_URI": ("file://./var/store", str,
+                  "mongodb://… for MongoDB; file://PATH for the embedded store; memory:// for tests"),
+    "JWT_SECRET": (DEFAULT_JWT_SECRET, str, "HS256 key that signs bearer tokens"),
+    "JWT_ISSUER": ("commonplace", str, "expected `iss` of bearer tokens"),
+    "GATEWAY_ADDRESS": ("127.0.0.1:8000", str, "host:port the HTTP gateway listens on"),
+    "MAX_BODY_BYTES": (1024 * 1024, int, "largest accepted request body"),
+    "RPC_TIMEOUT": (5.0, float, "seconds the gateway waits for a service before answering 504"),
+    "EVENT_MAX_ATTEMPTS": (5, int, "deliveries of a failing domain event before it is dead-lettered"),
+    "OUTBOX_INTERVAL": (2.0, float, "seconds between sweeps of unpublished domain events"),
+    "METRICS_PORT": (0, int, "port for a service's /metrics (0: none; the gateway serves its own)"),
+    "LOG_LEVEL": ("INFO", str, "log level of every process"),
+    "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
+}
+
+
+def load(environ=None):
+    """Return the platform's configuration as a nameko config dict.
+
+    Values come from ``environ`` (default ``os.environ``); anything unset takes its default.
+    """
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (default, convert, _) in SETTINGS.items():
+        raw = environ.get(name)
+        config[name] = default if raw in (None, "") else convert(raw)
+    host, _, port = config["GATEWAY_ADDRESS"].rpartition(":")
+    # nameko's web server reads this key.
+    config["WEB_SERVER_ADDRESS"] = f"{host or '127.0.0.1'}:{port}"
+    return config

@@ -1,0 +1,93 @@
+"""Typed domain errors, shared by every service and the gateway.
+
+Services raise these; nameko serialises them into the RPC reply; the gateway gets the same
+class back (they are registered with nameko's remote-error registry) and maps it to an HTTP
+status with a JSON body ``{"error": {"code", "message", "fields"}}``.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    """Base of every error a caller caused. ``fields`` maps input field names to messages."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message, fields or {})
+
+    @property
+    def message(self):
+        return self.args[0]
+
+    @property
+    def fields(self):
+        return self.args[1]
+
+    def to_body(self):
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+class Invalid(DomainError):
+    """The input is malformed or breaks a rule about its own values."""
+
+    status = 400
+    code = "invalid"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller may see the thing but may not do this to it."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """Unknown, or invisible to the caller: the two are indistinguishable on purpose."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (duplicate, wrong status, last owner…)."""
+
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Unprocessable(DomainError):
+    """Well-formed input that refers to something that cannot be used."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+
+
+class ServiceTimeout(DomainError):
+    status = 504
+    code = "service_timeout"
+
+
+DOMAIN_ERRORS = (
+    Invalid, Unauthenticated, Forbidden, NotFound, Conflict, PayloadTooLarge,
+    Unprocessable, ServiceUnavailable, ServiceTimeout,
+)
+
+# So that a service's NotFound comes back from an RPC call as NotFound, not RemoteError.
+for _error in (DomainError,) + DOMAIN_ERRORS:
+    deserialize_to_instance(_error)

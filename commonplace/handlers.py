@@ -1,0 +1,112 @@
+"""The one entrypoint every domain-event consumer uses.
+
+nameko's own ``event_handler`` acks (drops) a message whose handler raised, or with
+``requeue_on_error`` redelivers it forever. This one:
+
+* skips an event whose ``source`` + ``id`` this service already handled (delivery is
+  at-least-once: the outbox relay and broker redelivery both duplicate);
+* on failure republishes the message to its own queue with an attempt count in a plain
+  header (RabbitMQ 4 ignores ``x-death`` counts on republished messages), and after
+  ``EVENT_MAX_ATTEMPTS`` rejects it into the dead-letter exchange, where the queue
+  ``<queue>.dead`` keeps it for an operator;
+* counts each outcome and logs every retry and dead letter.
+"""
+import logging
+
+from kombu import Connection, Exchange, Queue
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+from pymongo.errors import DuplicateKeyError
+
+from commonplace.envelope import now
+from commonplace.metrics import EVENTS_HANDLED
+from commonplace.storage import open_database, release
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "commonplace-attempts"
+DEAD_LETTER_EXCHANGE = Exchange("commonplace.dead-letter", type="direct", durable=True)
+PROCESSED = "processed_events"
+
+
+def dead_letter_queue_name(queue_name):
+    return f"{queue_name}.dead"
+
+
+class DomainEventHandler(EventHandler):
+    """``@domain_event_handler("membership", "commonplace.membership.member.joined")``."""
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        name = self.queue.name
+        self.queue = Queue(
+            name, exchange=self.queue.exchange, routing_key=self.event_type, durable=True,
+            queue_arguments={
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+                "x-dead-letter-routing-key": name,
+            },
+        )
+        self.dead_letters = Queue(
+            dead_letter_queue_name(name), exchange=DEAD_LETTER_EXCHANGE, routing_key=name,
+            durable=True,
+        )
+        self.max_attempts = max(1, config["EVENT_MAX_ATTEMPTS"])
+        self.retry_publisher = Publisher(config["AMQP_URI"], use_confirms=True)
+        # RabbitMQ drops dead letters bound for an exchange that does not exist yet.
+        with Connection(config["AMQP_URI"]) as connection:
+            self.dead_letters(connection).declare()
+        self.store_uri = config["STORE_URI"]
+        self.processed = open_database(self.store_uri, self.container.service_name)[PROCESSED]
+
+    def stop(self):
+        super().stop()
+        release(self.store_uri)
+
+    def _key(self, body):
+        return f"{body.get('source')}|{body.get('id')}"
+
+    def _count(self, outcome):
+        EVENTS_HANDLED.labels(self.container.service_name, self.method_name, outcome).inc()
+
+    def handle_message(self, body, message):
+        if isinstance(body, dict) and self.processed.find_one({"_id": self._key(body)}, {"_id": 1}):
+            self._count("duplicate")
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        body = message.payload
+        if exc_info is None:
+            try:
+                self.processed.insert_one({"_id": self._key(body), "handled_at": now()})
+            except DuplicateKeyError:
+                pass
+            self._count("handled")
+            self.queue_consumer.ack_message(message)
+            return
+        attempts = int(message.headers.get(ATTEMPTS_HEADER, 1))
+        if attempts < self.max_attempts:
+            self._count("retried")
+            log.warning(
+                "handler %s failed on %s (attempt %d of %d): %r; retrying",
+                self.method_name, self._key(body), attempts, self.max_attempts, exc_info[1],
+            )
+            headers = {**message.headers, ATTEMPTS_HEADER: attempts + 1}
+            self.retry_publisher.publish(
+                body, exchange="", routing_key=self.queue.name, headers=headers,
+                serializer="json", delivery_mode=2,
+            )
+            self.queue_consumer.ack_message(message)
+        else:
+            self._count("dead_lettered")
+            log.error(
+                "handler %s failed on %s %d times; dead-lettered to %s: %r",
+                self.method_name, self._key(body), attempts,
+                dead_letter_queue_name(self.queue.name), exc_info[1],
+            )
+            message.reject(requeue=False)
+
+
+domain_event_handler = DomainEventHandler.decorator

@@ -1,0 +1,156 @@
+"""The transactional outbox: a domain event is stored with the state it describes.
+
+A repository writes events into the very document it changes (``with_events`` for an insert,
+``push_events`` for an update), so one atomic single-document write records both; no
+multi-document transaction is needed, which the embedded store lacks. The ``Outbox``
+dependency provider then relays pending events to the service's topic exchange with
+publisher confirms and removes them from their documents. A crash between the write and the
+publish delays an event until the next sweep (at start, then every ``OUTBOX_INTERVAL``); a
+crash between the publish and the removal publishes it twice, which consumers absorb by
+deduplicating on the event id.
+"""
+import logging
+import os
+import signal
+
+import eventlet
+from eventlet.semaphore import Semaphore
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+
+from commonplace.envelope import make_event
+from commonplace.storage import open_database, release
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "_outbox"
+PENDING = "_outbox_pending"
+
+
+def with_events(document, events):
+    """Return ``document`` carrying ``events`` in its outbox, ready for ``insert_one``."""
+    return {**document, OUTBOX: list(events), PENDING: True} if events else dict(document)
+
+
+def push_events(update, events):
+    """Return the update ``update`` that also appends ``events`` to the document's outbox."""
+    if not events:
+        return update
+    update = {key: dict(value) for key, value in update.items()}
+    update.setdefault("$push", {})[OUTBOX] = {"$each": list(events)}
+    update.setdefault("$set", {})[PENDING] = True
+    return update
+
+
+def strip_outbox(document):
+    """The document without its outbox bookkeeping, for callers outside the repository."""
+    if document is None:
+        return None
+    return {k: v for k, v in document.items() if k not in (OUTBOX, PENDING)}
+
+
+class EventRecorder:
+    """What a worker uses to create the domain events it will store with its writes."""
+
+    def __init__(self, service_name, on_new):
+        self.service_name = service_name
+        self._on_new = on_new
+
+    def new(self, short_type, *, subject, data, organisation=None, community=None):
+        event = make_event(
+            self.service_name, short_type, subject=subject, data=data,
+            organisation=organisation, community=community,
+        )
+        self._on_new()
+        return event
+
+
+class Outbox(DependencyProvider):
+    """Creates domain events for workers and relays stored ones to ``<service>.events``."""
+
+    def setup(self):
+        config = self.container.config
+        self.uri = config["STORE_URI"]
+        self.db = open_database(self.uri, self.container.service_name)
+        self.exchange = get_event_exchange(self.container.service_name, config)
+        self.publisher = Publisher(
+            config["AMQP_URI"], use_confirms=True, serializer="json", declare=[self.exchange],
+        )
+        self.interval = config["OUTBOX_INTERVAL"]
+        self.failpoints = set(filter(None, config.get("FAILPOINTS", "").split(",")))
+        self._lock = Semaphore()
+        self._again = False
+        self._indexed = set()
+        self._writers = set()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._sweep, identifier="outbox-sweep")
+
+    def stop(self):
+        release(self.uri)
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return EventRecorder(self.container.service_name, lambda: self._writers.add(worker_ctx))
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if worker_ctx in self._writers:
+            self._writers.discard(worker_ctx)
+            self.relay_safely()
+
+    def worker_teardown(self, worker_ctx):
+        self._writers.discard(worker_ctx)
+
+    def _sweep(self):
+        while True:
+            self.relay_safely()
+            eventlet.sleep(self.interval)
+
+    def relay_safely(self):
+        """Relay pending events; on failure log and leave them for the next sweep."""
+        try:
+            self.relay()
+        except Exception:
+            log.exception("outbox relay failed; events stay stored and will be retried")
+
+    def relay(self):
+        """Publish every pending event of this service, oldest first, then drop it from its document.
+
+        One relay runs at a time per process; a request to relay while one runs makes it
+        go round again, so an event stored meanwhile is not left for the timer.
+        """
+        if self._lock.locked():
+            self._again = True
+            return
+        with self._lock:
+            while True:
+                self._again = False
+                self._relay_once()
+                if not self._again:
+                    break
+
+    def _relay_once(self):
+        pending = []
+        for name in self.db.list_collection_names():
+            collection = self.db[name]
+            if name not in self._indexed:
+                collection.create_index(PENDING, sparse=True)
+                self._indexed.add(name)
+            for document in collection.find({PENDING: True}, {OUTBOX: 1}):
+                for event in document.get(OUTBOX, []):
+                    pending.append((event["time"], collection, document["_id"], event))
+        pending.sort(key=lambda entry: entry[0])
+        for _, collection, document_id, event in pending:
+            if "outbox.before_publish" in self.failpoints:
+                # Fault injection for the crash tests: die exactly in the window the outbox covers.
+                os.kill(os.getpid(), signal.SIGKILL)
+            self.publisher.publish(
+                event, exchange=self.exchange, routing_key=event["type"],
+                message_id=event["id"], delivery_mode=2,
+            )
+            collection.update_one({"_id": document_id}, {"$pull": {OUTBOX: {"id": event["id"]}}})
+            collection.update_one(
+                {"_id": document_id, OUTBOX: {"$size": 0}}, {"$unset": {PENDING: ""}},
+            )

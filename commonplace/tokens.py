@@ -1,0 +1,55 @@
+"""Bearer tokens: HS256 JWTs that carry who the actor is.
+
+Claims: ``sub`` (user id), ``org`` (organisation slug), ``name``, ``email``, ``roles``
+(a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace, ``exp`` (required).
+"""
+import datetime
+
+import jwt
+
+from commonplace.actor import ROLES, Actor  # noqa: F401 - ROLES is part of this API
+from commonplace.errors import Unauthenticated
+
+AUDIENCE = "commonplace"
+ALGORITHM = "HS256"
+
+
+def mint(secret, issuer, *, user_id, organisation=None, roles=(), name=None, email=None,
+         lifetime=datetime.timedelta(hours=12)):
+    """Sign a token for ``user_id``. Used by ``commonplace token`` and the tests."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
+    issued = datetime.datetime.now(datetime.timezone.utc)
+    claims = {
+        "sub": user_id, "iss": issuer, "aud": AUDIENCE, "iat": issued, "exp": issued + lifetime,
+        "roles": list(roles), "name": name or user_id, "email": email or "",
+    }
+    if organisation:
+        claims["org"] = organisation
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify(secret, issuer, token):
+    """Return the ``Actor`` a valid token names; raise ``Unauthenticated`` for anything else."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired") from None
+    except jwt.InvalidTokenError as error:
+        raise Unauthenticated(f"the token is not valid: {error}") from None
+    roles = claims.get("roles") or []
+    if not isinstance(roles, list) or not set(roles) <= set(ROLES):
+        raise Unauthenticated("the token's roles are not ones this platform knows")
+    if not isinstance(claims["sub"], str) or not claims["sub"]:
+        raise Unauthenticated("the token names no user")
+    organisation = claims.get("org")
+    if not organisation and "platform_admin" not in roles:
+        raise Unauthenticated("the token names no organisation")
+    return Actor(
+        user_id=claims["sub"], organisation=organisation, roles=tuple(roles),
+        name=claims.get("name"), email=claims.get("email"),
+    )

@@ -1,0 +1,137 @@
+"""What goes in and out of the membership service, at the RPC boundary and over HTTP."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from commonplace.pagination import PageQuerySchema
+
+SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-case letters, digits and inner hyphens")
+ROLES = ("owner", "facilitator", "member")
+VISIBILITIES = ("public", "organisation", "private")
+JOIN_POLICIES = ("open", "approval", "invitation")
+REQUEST_STATUSES = ("pending", "approved", "rejected")
+
+Tags = lambda: fields.List(  # noqa: E731 - one definition shared by create and update
+    fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20),
+)
+
+
+class OrganisationCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    slug = fields.String(required=True, validate=SLUG)
+
+
+class OrganisationSchema(Schema):
+    slug = fields.String(attribute="_id")
+    name = fields.String()
+    created_at = fields.DateTime()
+
+
+class CommunityCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    slug = fields.String(validate=SLUG)
+    domain = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    tags = Tags()
+    visibility = fields.String(load_default="organisation", validate=validate.OneOf(VISIBILITIES))
+    join_policy = fields.String(load_default="open", validate=validate.OneOf(JOIN_POLICIES))
+
+
+class CommunityUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    domain = fields.String(validate=validate.Length(min=1, max=80))
+    description = fields.String(validate=validate.Length(max=5000))
+    tags = Tags()
+    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
+    join_policy = fields.String(validate=validate.OneOf(JOIN_POLICIES))
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one field to change")
+
+
+class CommunitySchema(Schema):
+    id = fields.String(attribute="_id")
+    organisation = fields.String()
+    name = fields.String()
+    slug = fields.String()
+    domain = fields.String()
+    description = fields.String()
+    tags = fields.List(fields.String())
+    visibility = fields.String()
+    join_policy = fields.String()
+    partners = fields.List(fields.String())
+    member_count = fields.Integer()
+    archived = fields.Boolean()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class MyCommunitySchema(CommunitySchema):
+    role = fields.String()
+
+
+class CommunityListQuerySchema(PageQuerySchema):
+    domain = fields.String(validate=validate.Length(max=80))
+    tag = fields.String(validate=validate.Length(max=40))
+    q = fields.String(validate=validate.Length(max=200))
+
+
+class MembershipSchema(Schema):
+    community_id = fields.String()
+    user_id = fields.String()
+    organisation = fields.String(allow_none=True)
+    role = fields.String()
+    joined_at = fields.DateTime()
+
+
+class MemberListQuerySchema(PageQuerySchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class RoleChangeSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class JoinRequestSchema(Schema):
+    id = fields.String(attribute="_id")
+    community_id = fields.String()
+    user_id = fields.String()
+    organisation = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+
+
+class JoinRequestQuerySchema(PageQuerySchema):
+    status = fields.String(load_default="pending", validate=validate.OneOf(REQUEST_STATUSES))
+
+
+class JoinResultSchema(Schema):
+    membership = fields.Nested(MembershipSchema)
+    join_request = fields.Nested(JoinRequestSchema)
+
+
+class InvitationCreateSchema(Schema):
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
+
+
+class InvitationSchema(Schema):
+    id = fields.String(attribute="_id")
+    community_id = fields.String()
+    user_id = fields.String()
+    role = fields.String()
+    status = fields.String()
+    invited_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class PartnerSchema(Schema):
+    organisation = fields.String(required=True, validate=SLUG)
+
+
+class HealthSchema(Schema):
+    service = fields.String()
+    status = fields.String()

@@ -1,0 +1,229 @@
+"""The membership service's collections. Every write that changes state carries its events.
+
+organisations  _id = slug
+communities    _id = ObjectId hex; (organisation, slug) unique
+memberships    _id = "<community_id>:<user_id>"; kept when someone leaves (active=False) so a
+               departure can carry its event and history survives
+join_requests  _id = ObjectId hex; ``pending_key`` set only while pending (unique, sparse)
+invitations    _id = ObjectId hex; ``pending_key`` likewise
+"""
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from commonplace.envelope import now
+from commonplace.errors import Conflict
+from commonplace.outbox import push_events, strip_outbox, with_events
+from commonplace.pagination import paginate
+
+
+def new_id():
+    return str(ObjectId())
+
+
+def membership_id(community_id, user_id):
+    return f"{community_id}:{user_id}"
+
+
+class MembershipRepository:
+    def __init__(self, db):
+        self.db = db
+        self.organisations = db["organisations"]
+        self.communities = db["communities"]
+        self.memberships = db["memberships"]
+        self.join_requests = db["join_requests"]
+        self.invitations = db["invitations"]
+
+    def ensure_indexes(self):
+        self.communities.create_index([("organisation", ASCENDING), ("slug", ASCENDING)], unique=True)
+        self.memberships.create_index("community_id")
+        self.memberships.create_index("user_id")
+        self.join_requests.create_index("community_id")
+        self.join_requests.create_index("pending_key", unique=True, sparse=True)
+        self.invitations.create_index("pending_key", unique=True, sparse=True)
+
+    # organisations
+
+    def add_organisation(self, document, events):
+        try:
+            self.organisations.insert_one(with_events(document, events))
+        except DuplicateKeyError:
+            raise Conflict(f"an organisation with slug {document['_id']!r} exists") from None
+
+    def organisation(self, slug):
+        return strip_outbox(self.organisations.find_one({"_id": slug}))
+
+    # communities
+
+    def add_community(self, community, owner, events):
+        """Store a community with its owner. The owner's membership goes first: should the
+        process die between the two writes, it is an orphan nobody sees, and no event says
+        anything that did not happen."""
+        if self.communities.find_one(
+            {"organisation": community["organisation"], "slug": community["slug"]}, {"_id": 1},
+        ):
+            raise Conflict(f"the organisation already has a community with slug {community['slug']!r}",
+                           {"slug": ["already taken"]})
+        self.memberships.insert_one(owner)
+        try:
+            self.communities.insert_one(with_events(community, events))
+        except DuplicateKeyError:
+            self.memberships.delete_one({"_id": owner["_id"]})
+            raise Conflict(f"the organisation already has a community with slug {community['slug']!r}",
+                           {"slug": ["already taken"]}) from None
+
+    def community(self, community_id):
+        document = strip_outbox(self.communities.find_one({"_id": community_id}))
+        if document is not None:
+            document["member_count"] = self.member_count(community_id)
+        return document
+
+    def update_community(self, community_id, changes, events):
+        document = self.communities.find_one_and_update(
+            {"_id": community_id, "archived": False},
+            push_events({"$set": {**changes, "updated_at": now()}}, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("the community is archived and can no longer change")
+        return self.community(community_id)
+
+    def add_partner(self, community_id, partner, events):
+        result = self.communities.update_one(
+            {"_id": community_id, "archived": False, "partners": {"$ne": partner}},
+            push_events({"$addToSet": {"partners": partner}, "$set": {"updated_at": now()}}, events),
+        )
+        if result.modified_count == 0:
+            raise Conflict(f"{partner} is already a partner, or the community is archived")
+        return self.community(community_id)
+
+    def list_communities(self, query, *, limit, cursor):
+        documents, next_cursor = paginate(self.communities, query, limit=limit, cursor=cursor)
+        items = [strip_outbox(d) for d in documents]
+        for item in items:
+            item["member_count"] = self.member_count(item["_id"])
+        return items, next_cursor
+
+    # memberships
+
+    def member_count(self, community_id):
+        return self.memberships.count_documents({"community_id": community_id, "active": True})
+
+    def membership(self, community_id, user_id):
+        """The active membership of ``user_id`` in the community, or None."""
+        document = self.memberships.find_one(
+            {"_id": membership_id(community_id, user_id), "active": True},
+        )
+        return strip_outbox(document)
+
+    def owner_count(self, community_id):
+        return self.memberships.count_documents(
+            {"community_id": community_id, "active": True, "role": "owner"},
+        )
+
+    def add_membership(self, membership, events):
+        """Insert, or revive a past membership; Conflict when it is already active."""
+        try:
+            self.memberships.insert_one(with_events(membership, events))
+            return
+        except DuplicateKeyError:
+            pass
+        fields = {k: v for k, v in membership.items() if k != "_id"}
+        result = self.memberships.update_one(
+            {"_id": membership["_id"], "active": False}, push_events({"$set": fields}, events),
+        )
+        if result.modified_count == 0:
+            raise Conflict("already a member of this community")
+
+    def end_membership(self, community_id, user_id, how, events):
+        result = self.memberships.update_one(
+            {"_id": membership_id(community_id, user_id), "active": True},
+            push_events({"$set": {"active": False, "ended_at": now(), "ended_how": how}}, events),
+        )
+        if result.modified_count == 0:
+            raise Conflict("that person is no longer a member")
+
+    def set_role(self, community_id, user_id, role, events):
+        document = self.memberships.find_one_and_update(
+            {"_id": membership_id(community_id, user_id), "active": True},
+            push_events({"$set": {"role": role}}, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("that person is no longer a member")
+        return strip_outbox(document)
+
+    def list_members(self, community_id, *, role=None, limit, cursor):
+        query = {"community_id": community_id, "active": True}
+        if role:
+            query["role"] = role
+        documents, next_cursor = paginate(self.memberships, query, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    def memberships_of(self, user_id, *, limit=None, cursor=None):
+        query = {"user_id": user_id, "active": True}
+        if limit is None:
+            return [strip_outbox(d) for d in self.memberships.find(query)]
+        documents, next_cursor = paginate(self.memberships, query, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    def all_memberships(self, *, limit, cursor):
+        """Every active membership, for services that keep a projection of them."""
+        documents, next_cursor = paginate(self.memberships, {"active": True}, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    # join requests
+
+    def add_join_request(self, request, events):
+        try:
+            self.join_requests.insert_one(with_events(request, events))
+        except DuplicateKeyError:
+            raise Conflict("you have already asked to join; the request is pending") from None
+
+    def join_request(self, community_id, request_id):
+        return strip_outbox(self.join_requests.find_one({"_id": request_id, "community_id": community_id}))
+
+    def decide_join_request(self, request_id, status, decided_by, events):
+        document = self.join_requests.find_one_and_update(
+            {"_id": request_id, "status": "pending"},
+            push_events({
+                "$set": {"status": status, "decided_at": now(), "decided_by": decided_by},
+                "$unset": {"pending_key": ""},
+            }, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("the join request has already been decided")
+        return strip_outbox(document)
+
+    def list_join_requests(self, community_id, *, status, limit, cursor):
+        documents, next_cursor = paginate(
+            self.join_requests, {"community_id": community_id, "status": status},
+            limit=limit, cursor=cursor,
+        )
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    # invitations
+
+    def add_invitation(self, invitation, events):
+        try:
+            self.invitations.insert_one(with_events(invitation, events))
+        except DuplicateKeyError:
+            raise Conflict("that person already has a pending invitation") from None
+
+    def invitation(self, invitation_id):
+        return strip_outbox(self.invitations.find_one({"_id": invitation_id}))
+
+    def pending_invitation(self, community_id, user_id):
+        return strip_outbox(self.invitations.find_one({"pending_key": membership_id(community_id, user_id)}))
+
+    def accept_invitation(self, invitation_id, events):
+        document = self.invitations.find_one_and_update(
+            {"_id": invitation_id, "status": "pending"},
+            push_events({"$set": {"status": "accepted", "accepted_at": now()},
+                         "$unset": {"pending_key": ""}}, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("the invitation has already been used")
+        return strip_outbox(document)
