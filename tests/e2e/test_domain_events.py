@@ -1,0 +1,61 @@
+"""What the membership service publishes: CloudEvents, each valid against its schema."""
+import services.membership.domain_events  # noqa: F401 - fills the catalogue validate_event uses
+from commonplace.envelope import CATALOGUE, validate_event
+from tests.e2e.conftest import create_community
+
+MEMBERSHIP_TYPES = {
+    f"commonplace.membership.{name}" for name in (
+        "organisation.created", "community.created", "community.updated", "community.archived",
+        "member.joined", "member.left", "member.removed", "member.role_changed",
+        "join_request.created", "join_request.approved", "join_request.rejected",
+        "invitation.created", "invitation.accepted", "partner.added",
+    )
+}
+
+
+def test_catalogue_lists_every_membership_type():
+    assert MEMBERSHIP_TYPES == {t for t in CATALOGUE if t.startswith("commonplace.membership.")}
+
+
+def test_every_membership_change_publishes_a_valid_cloudevent(platform, admin, acme, globex, membership_events):
+    from tests.e2e.conftest import Org
+
+    Org(platform, admin, "eventful")
+    ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
+    community = create_community(platform, ann, join_policy="approval")
+    path = f"/v1/communities/{community['id']}"
+    request = platform.call("POST", f"{path}/join", bob).json()["join_request"]
+    platform.call("POST", f"{path}/join-requests/{request['id']}/approve", ann)
+    other = platform.call("POST", f"{path}/join", cat).json()["join_request"]
+    platform.call("POST", f"{path}/join-requests/{other['id']}/reject", ann)
+    invitation = platform.call("POST", f"{path}/invitations", ann, {"user_id": acme.user_id("dan")}).json()
+    platform.call("POST", f"/v1/invitations/{invitation['id']}/accept", acme.user("dan"))
+    platform.call("PUT", f"{path}/members/{acme.user_id('bob')}", ann, {"role": "facilitator"})
+    platform.call("DELETE", f"{path}/members/{acme.user_id('dan')}", ann)
+    platform.call("DELETE", f"{path}/members/{acme.user_id('bob')}", bob)
+    platform.call("PATCH", path, ann, {"description": "changed"})
+    platform.call("POST", f"{path}/partners", ann, {"organisation": globex.slug})
+    platform.call("POST", f"{path}/archive", ann)
+
+    seen = {}
+    for event_type in sorted(MEMBERSHIP_TYPES):
+        event = membership_events.wait_for(event_type, timeout=10)
+        assert validate_event(event) == {}, (event_type, validate_event(event))
+        assert event["source"] == "/commonplace/membership"
+        assert event["datacontenttype"] == "application/json"
+        seen[event_type] = event
+    assert seen["commonplace.membership.member.joined"]["community"] == community["id"]
+    assert seen["commonplace.membership.member.joined"]["organisation"] == acme.slug
+    assert seen["commonplace.membership.member.role_changed"]["data"]["previous_role"] == "member"
+    assert seen["commonplace.membership.partner.added"]["data"]["partner"] == globex.slug
+    assert seen["commonplace.membership.community.updated"]["data"]["changed"] == ["description"]
+
+
+def test_refused_requests_publish_nothing(platform, acme, membership_events):
+    ann = acme.user("ann")
+    community = create_community(platform, ann)
+    membership_events.collect(1.0)
+    platform.call("PATCH", f"/v1/communities/{community['id']}", ann, {"visibility": "nope"})
+    platform.call("POST", f"/v1/communities/{community['id']}/join", ann)
+    platform.call("DELETE", f"/v1/communities/{community['id']}/members/{acme.user_id('ann')}", ann)
+    assert membership_events.collect(1.5) == []
