@@ -3,8 +3,11 @@
 nameko's own ``event_handler`` acks (drops) a message whose handler raised, or with
 ``requeue_on_error`` redelivers it forever. This one:
 
-* skips an event whose ``source`` + ``id`` this service already handled (delivery is
-  at-least-once: the outbox relay and broker redelivery both duplicate);
+* claims each event by ``source`` + ``id`` in the service's store before handling it, and
+  skips a copy whose event is already handled or being handled (delivery is at-least-once:
+  the outbox relay and broker redelivery both duplicate). A claim left by a consumer that
+  died is taken over by the broker's redelivery of that same message, so no event is
+  stranded;
 * on failure republishes the message to its own queue with an attempt count in a plain
   header (RabbitMQ 4 ignores ``x-death`` counts on republished messages), and after
   ``EVENT_MAX_ATTEMPTS`` rejects it into the dead-letter exchange, where the queue
@@ -69,8 +72,25 @@ class DomainEventHandler(EventHandler):
     def _count(self, outcome):
         EVENTS_HANDLED.labels(self.container.service_name, self.method_name, outcome).inc()
 
+    def _claim(self, key, message):
+        """True when this delivery should be handled; False for a duplicate."""
+        try:
+            self.processed.insert_one({"_id": key, "state": "handling", "claimed_at": now()})
+            return True
+        except DuplicateKeyError:
+            claim = self.processed.find_one({"_id": key})
+        if claim is None:
+            return True
+        # The broker redelivers only after the consumer that held the message has gone.
+        return claim["state"] == "handling" and bool(message.delivery_info.get("redelivered"))
+
     def handle_message(self, body, message):
-        if isinstance(body, dict) and self.processed.find_one({"_id": self._key(body)}, {"_id": 1}):
+        if not isinstance(body, dict):
+            self._count("dead_lettered")
+            log.error("handler %s got a message that is not an event; dead-lettered", self.method_name)
+            message.reject(requeue=False)
+            return
+        if not self._claim(self._key(body), message):
             self._count("duplicate")
             self.queue_consumer.ack_message(message)
             return
@@ -78,20 +98,19 @@ class DomainEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         body = message.payload
+        key = self._key(body)
         if exc_info is None:
-            try:
-                self.processed.insert_one({"_id": self._key(body), "handled_at": now()})
-            except DuplicateKeyError:
-                pass
+            self.processed.update_one({"_id": key}, {"$set": {"state": "done", "handled_at": now()}})
             self._count("handled")
             self.queue_consumer.ack_message(message)
             return
+        self.processed.delete_one({"_id": key, "state": "handling"})
         attempts = int(message.headers.get(ATTEMPTS_HEADER, 1))
         if attempts < self.max_attempts:
             self._count("retried")
             log.warning(
                 "handler %s failed on %s (attempt %d of %d): %r; retrying",
-                self.method_name, self._key(body), attempts, self.max_attempts, exc_info[1],
+                self.method_name, key, attempts, self.max_attempts, exc_info[1],
             )
             headers = {**message.headers, ATTEMPTS_HEADER: attempts + 1}
             self.retry_publisher.publish(
@@ -103,7 +122,7 @@ class DomainEventHandler(EventHandler):
             self._count("dead_lettered")
             log.error(
                 "handler %s failed on %s %d times; dead-lettered to %s: %r",
-                self.method_name, self._key(body), attempts,
+                self.method_name, key, attempts,
                 dead_letter_queue_name(self.queue.name), exc_info[1],
             )
             message.reject(requeue=False)

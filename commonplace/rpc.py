@@ -48,9 +48,15 @@ class ServiceRpc(RpcProxy):
         super().__init__(target_service, **options)
         self.timeout = timeout
 
+    def setup(self):
+        super().setup()
+        self.timeout = self.timeout or self.container.config["RPC_TIMEOUT"]
+        # A request still queued when its caller has given up is dropped by the broker, so a
+        # service that comes back later never acts on a call whose caller was told 504.
+        self.options["expiration"] = self.timeout
+
     def get_dependency(self, worker_ctx):
-        timeout = self.timeout or self.container.config["RPC_TIMEOUT"]
-        return DeadlineProxy(super().get_dependency(worker_ctx), self.target_service, timeout)
+        return DeadlineProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout)
 
 
 # The RPC entrypoint every service uses: domain errors are the caller's doing, so nameko

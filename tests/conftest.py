@@ -43,3 +43,16 @@ def service_config(amqp_uri, tmp_path):
         "AMQP_URI": amqp_uri, "STORE_URI": f"file://{tmp_path}/store", "OUTBOX_INTERVAL": "0.2",
         "EVENT_MAX_ATTEMPTS": "3", "JWT_SECRET": "test-secret", "RPC_TIMEOUT": "5",
     })
+
+
+@pytest.fixture
+def fresh_vhost_uri(amqp_uri):
+    """A broker URI on an empty vhost of its own, for tests that need no queue to exist yet."""
+    parsed = urlparse(amqp_uri)
+    if not shutil.which("rabbitmqctl"):
+        raise RuntimeError("this test needs rabbitmqctl to make an empty vhost")
+    vhost = f"commonplace-fresh-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*")
+    yield urlunparse(parsed._replace(path="/" + vhost))
+    _rabbitmqctl("delete_vhost", vhost)

@@ -1,0 +1,106 @@
+"""The kernel's domain-event handler on a real broker: retries, dead letters, duplicates."""
+import uuid
+
+import eventlet
+from kombu import Connection, Exchange, Producer
+from nameko.containers import ServiceContainer
+
+from commonplace.handlers import ATTEMPTS_HEADER, dead_letter_queue_name
+from commonplace.handlers import domain_event_handler
+
+JOINED = "commonplace.membership.member.joined"
+
+
+class Recorder:
+    name = "recorder"
+    seen = []
+
+    @domain_event_handler("membership", JOINED)
+    def on_joined(self, event):
+        if event["data"]["user_id"] == "poison":
+            raise ValueError("this handler cannot take poison")
+        Recorder.seen.append(event["id"])
+
+
+def _event(user_id, event_id=None):
+    return {
+        "specversion": "1.0", "id": event_id or uuid.uuid4().hex, "source": "/commonplace/membership",
+        "type": JOINED, "time": "2026-01-01T00:00:00Z", "subject": "s",
+        "datacontenttype": "application/json", "organisation": "o", "community": "c",
+        "data": {"community_id": "c", "user_id": user_id, "organisation": "o", "role": "member", "via": "open"},
+    }
+
+
+def _publish(amqp_uri, *events):
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection.channel())
+        exchange = Exchange("membership.events", type="topic", durable=True)
+        for event in events:
+            producer.publish(event, exchange=exchange, routing_key=JOINED, serializer="json",
+                             declare=[exchange])
+
+
+def _wait(condition, timeout=10):
+    with eventlet.Timeout(timeout):
+        while not condition():
+            eventlet.sleep(0.05)
+
+
+def _start(service_config):
+    Recorder.seen = []
+    container = ServiceContainer(Recorder, service_config)
+    container.start()
+    return container
+
+
+def test_poison_message_ends_in_dead_letter_queue_and_consumption_goes_on(service_config):
+    container = _start(service_config)
+    try:
+        poison, after = _event("poison"), _event("healthy")
+        _publish(service_config["AMQP_URI"], poison, after)
+        _wait(lambda: after["id"] in Recorder.seen)
+
+        queue_name = f"evt-membership-{JOINED}--recorder.on_joined"
+        with Connection(service_config["AMQP_URI"]) as connection:
+            dead = connection.SimpleQueue(dead_letter_queue_name(queue_name))
+            message = dead.get(timeout=10)
+            assert message.payload["id"] == poison["id"]
+            assert message.headers[ATTEMPTS_HEADER] == service_config["EVENT_MAX_ATTEMPTS"]
+            message.ack()
+            dead.close()
+        assert poison["id"] not in Recorder.seen
+
+        later = _event("later")
+        _publish(service_config["AMQP_URI"], later)
+        _wait(lambda: later["id"] in Recorder.seen)
+    finally:
+        container.stop()
+
+
+def test_duplicate_delivery_is_handled_once(service_config):
+    container = _start(service_config)
+    try:
+        event = _event("twice")
+        marker = _event("marker")
+        _publish(service_config["AMQP_URI"], event, event, marker)
+        _wait(lambda: marker["id"] in Recorder.seen)
+        assert Recorder.seen.count(event["id"]) == 1
+    finally:
+        container.stop()
+
+
+def test_duplicates_are_recognised_after_a_restart(service_config):
+    container = _start(service_config)
+    event = _event("persisted")
+    _publish(service_config["AMQP_URI"], event)
+    _wait(lambda: event["id"] in Recorder.seen)
+    container.stop()
+
+    container = _start(service_config)
+    try:
+        marker = _event("marker")
+        _publish(service_config["AMQP_URI"], event, marker)
+        _wait(lambda: marker["id"] in Recorder.seen)
+        assert event["id"] not in Recorder.seen
+    finally:
+        container.stop()

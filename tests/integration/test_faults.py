@@ -1,0 +1,100 @@
+"""Faults with each service in its own process: a crash mid-flow, a silent or absent service."""
+import pathlib
+import time
+
+import pytest
+from litemongo import MongoClient, sqlite_store
+
+from tests.bus import EventTap
+from tests.platform import Platform
+
+ORGANISATION_CREATED = "commonplace.membership.organisation.created"
+
+
+@pytest.fixture
+def make_platform(tmp_path):
+    platforms = []
+
+    def make(amqp_uri, **env):
+        platform = Platform(tmp_path, amqp_uri, **env)
+        platforms.append(platform)
+        return platform
+
+    yield make
+    for platform in platforms:
+        platform.stop_all()
+
+
+def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platform, amqp_uri, tmp_path):
+    platform = make_platform(amqp_uri)
+    platform.start("membership", FAILPOINTS="outbox.before_publish")
+    platform.start("gateway")
+    platform.wait_healthy()
+    admin = platform.token("root", roles=["platform_admin"])
+
+    platform.call("POST", "/v1/organisations", admin, {"name": "Crashco", "slug": "crashco"}, timeout=10)
+    deadline = time.monotonic() + 10
+    while platform.processes["membership"].poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert platform.processes["membership"].returncode == -9, "membership should have died at the failpoint"
+    platform.processes.pop("membership")
+
+    store = MongoClient(sqlite_store.ServerStore(pathlib.Path(tmp_path / "store")))
+    stored = store["membership"]["organisations"].find_one({"_id": "crashco"})
+    assert stored is not None, "the state write must have happened before the crash"
+    assert [e["type"] for e in stored["_outbox"]] == [ORGANISATION_CREATED]
+    event_id = stored["_outbox"][0]["id"]
+    store.close()
+
+    tap = EventTap(amqp_uri, "membership")
+    try:
+        platform.start("membership")
+        first = tap.wait_for(ORGANISATION_CREATED, lambda e: e["data"]["slug"] == "crashco", timeout=15)
+        assert first["id"] == event_id
+        later = [e for e in tap.collect(3) if e["type"] == ORGANISATION_CREATED]
+        assert later == [], "the event must be delivered once"
+    finally:
+        tap.close()
+    platform.wait_healthy()
+    assert platform.call("GET", "/v1/organisations/crashco", admin).status_code == 200
+
+
+def test_silent_service_gives_504_and_the_abandoned_call_is_never_run(make_platform, amqp_uri):
+    platform = make_platform(amqp_uri, RPC_TIMEOUT=1)
+    platform.start("membership")
+    platform.start("gateway")
+    platform.wait_healthy()
+    admin = platform.token("root", roles=["platform_admin"])
+    platform.stop("membership")
+
+    started = time.monotonic()
+    response = platform.call("POST", "/v1/organisations", admin, {"name": "Late", "slug": "late-org"})
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "service_timeout"
+    assert time.monotonic() - started < 5
+    assert platform.call("GET", "/healthz").status_code == 503
+
+    platform.start("membership")
+    platform.wait_healthy()
+    assert platform.call("GET", "/v1/organisations/late-org", admin).status_code == 404
+
+
+def test_unknown_service_gives_503_at_once(make_platform, fresh_vhost_uri):
+    platform = make_platform(fresh_vhost_uri, RPC_TIMEOUT=5)
+    platform.start("gateway")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            health = platform.call("GET", "/healthz", timeout=5)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert health.status_code == 503
+    assert health.json()["services"]["membership"] == "service_unavailable"
+    started = time.monotonic()
+    response = platform.call("GET", "/v1/communities", platform.token("ann", "acme"))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert time.monotonic() - started < 2
