@@ -14,6 +14,21 @@ _clients = {}  # uri -> [client, number of holders]
 _lock = threading.Lock()
 
 
+_memory_stores = {}  # name -> store, so a memory URI opened again sees the same data
+
+
+def _memory_store():
+    from litemongo.stores import ServerStore
+
+    class MemoryStore(ServerStore):
+        """litemongo's own memory engine cannot be closed; this one can (and keeps its data)."""
+
+        def close(self):
+            pass
+
+    return MemoryStore()
+
+
 def _client_for(uri):
     parsed = urlparse(uri)
     if parsed.scheme in ("mongodb", "mongodb+srv"):
@@ -29,7 +44,8 @@ def _client_for(uri):
     if parsed.scheme == "memory":
         import litemongo
 
-        return litemongo.connect(f"memory://{parsed.netloc}{parsed.path}?engine=memory", tz_aware=True)
+        store = _memory_stores.setdefault(parsed.netloc + parsed.path, _memory_store())
+        return litemongo.MongoClient(store, tz_aware=True)
     raise ValueError(f"STORE_URI must start with mongodb://, file:// or memory://, not {uri!r}")
 
 

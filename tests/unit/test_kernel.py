@@ -1,0 +1,94 @@
+"""Kernel pieces that need no broker: tokens, envelope, pagination, outbox updates, config."""
+import datetime
+
+import pytest
+
+import services.membership.domain_events  # noqa: F401 - registers the membership catalogue
+from commonplace import config, tokens
+from commonplace.envelope import make_event, validate_event
+from commonplace.errors import Invalid, Unauthenticated
+from commonplace.outbox import OUTBOX, PENDING, push_events, with_events
+from commonplace.pagination import decode_cursor, encode_cursor, paginate
+from services.membership.domain import slugify
+
+
+def test_token_round_trips_into_an_actor():
+    token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", roles=["org_admin"])
+    actor = tokens.verify("s", "commonplace", token)
+    assert (actor.user_id, actor.organisation, actor.roles) == ("ann", "acme", ("org_admin",))
+    assert actor.administers("acme") and not actor.administers("globex")
+
+
+@pytest.mark.parametrize("secret,issuer,lifetime", [
+    ("other", "commonplace", 1), ("s", "elsewhere", 1), ("s", "commonplace", -1),
+])
+def test_token_with_wrong_key_issuer_or_expiry_is_refused(secret, issuer, lifetime):
+    token = tokens.mint(secret, issuer, user_id="ann", organisation="acme",
+                        lifetime=datetime.timedelta(hours=lifetime))
+    with pytest.raises(Unauthenticated):
+        tokens.verify("s", "commonplace", token)
+
+
+def test_token_without_organisation_is_only_for_platform_admins():
+    with pytest.raises(Unauthenticated):
+        tokens.verify("s", "commonplace", tokens.mint("s", "commonplace", user_id="ann"))
+    admin = tokens.mint("s", "commonplace", user_id="root", roles=["platform_admin"])
+    assert tokens.verify("s", "commonplace", admin).is_platform_admin
+
+
+def test_new_event_is_a_valid_cloudevent():
+    event = make_event("membership", "partner.added", subject="communities/c/partners/p",
+                       data={"community_id": "c", "organisation": "o", "partner": "p", "added_by": "u"},
+                       organisation="o", community="c")
+    assert validate_event(event) == {}
+    assert event["type"] == "commonplace.membership.partner.added"
+    assert validate_event({**event, "specversion": "0.3"})
+    assert validate_event({**event, "data": {"community_id": "c"}})
+
+
+def test_unknown_event_type_cannot_be_made():
+    with pytest.raises(KeyError):
+        make_event("membership", "thing.exploded", subject="s", data={})
+
+
+def test_events_ride_with_inserts_and_updates():
+    events = [{"id": "1"}]
+    assert with_events({"_id": "x"}, events) == {"_id": "x", OUTBOX: events, PENDING: True}
+    assert with_events({"_id": "x"}, []) == {"_id": "x"}
+    update = push_events({"$set": {"a": 1}}, events)
+    assert update == {"$set": {"a": 1, PENDING: True}, "$push": {OUTBOX: {"$each": events}}}
+
+
+def test_pagination_walks_every_document_once(memory_db):
+    collection = memory_db("pages")["items"]
+    collection.insert_many([{"_id": f"{i:03}"} for i in range(7)])
+    seen, cursor = [], None
+    while True:
+        items, cursor = paginate(collection, {}, limit=3, cursor=cursor)
+        seen += [d["_id"] for d in items]
+        if cursor is None:
+            break
+    assert seen == [f"{i:03}" for i in range(7)]
+
+
+def test_cursor_round_trips_and_garbage_is_invalid():
+    assert decode_cursor(encode_cursor("abc")) == "abc"
+    with pytest.raises(Invalid):
+        decode_cursor("%%%not-a-cursor")
+
+
+def test_config_defaults_and_overrides():
+    defaults = config.load({})
+    assert defaults["MAX_BODY_BYTES"] == 1024 * 1024 and defaults["JWT_ISSUER"] == "commonplace"
+    overridden = config.load({"RPC_TIMEOUT": "2.5", "GATEWAY_ADDRESS": "0.0.0.0:9000"})
+    assert overridden["RPC_TIMEOUT"] == 2.5 and overridden["WEB_SERVER_ADDRESS"] == "0.0.0.0:9000"
+
+
+@pytest.mark.parametrize("name,slug", [("Data & Design!", "data-design"), ("Café Ops", "cafe-ops")])
+def test_slugify(name, slug):
+    assert slugify(name) == slug
+
+
+def test_slugify_refuses_names_with_no_letters():
+    with pytest.raises(Invalid):
+        slugify("!!!")

@@ -1,0 +1,136 @@
+"""The membership service's rules through nameko's worker_factory: no broker, a real store."""
+import pytest
+from nameko.testing.services import worker_factory
+
+from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from commonplace.outbox import OUTBOX
+from services.membership.service import MembershipService
+from services.membership.store import MembershipRepository
+from tests.unit.conftest import actor
+
+
+@pytest.fixture
+def make(memory_db, recorded):
+    repository = MembershipRepository(memory_db("membership"))
+    repository.ensure_indexes()
+    for slug in ("acme", "globex"):
+        repository.add_organisation({"_id": slug, "name": slug.title()}, [])
+
+    def worker(who):
+        return worker_factory(MembershipService, store=repository,
+                              outbox=recorded("membership"), actor=lambda: who)
+
+    worker.repository = repository
+    return worker
+
+
+def _community(make, owner="ann", **fields):
+    service = make(actor(owner))
+    return service.create_community(fields={"name": "Guild", "domain": "eng", **fields})
+
+
+def test_creating_a_community_records_creation_and_owner_join(make):
+    service = make(actor("ann"))
+    community = service.create_community(fields={"name": "Guild", "domain": "eng"})
+    assert service.outbox.types() == ["community.created", "member.joined"]
+    stored = make.repository.communities.find_one({"_id": community["id"]})
+    assert [e["type"] for e in stored[OUTBOX]] == [e["type"] for e in service.outbox.made]
+    assert make.repository.membership(community["id"], "ann")["role"] == "owner"
+
+
+def test_invalid_community_is_refused_and_nothing_stored(make):
+    service = make(actor("ann"))
+    with pytest.raises(Invalid) as raised:
+        service.create_community(fields={"name": "", "domain": "eng", "visibility": "everyone"})
+    assert set(raised.value.fields) == {"name", "visibility"}
+    assert make.repository.communities.count_documents({}) == 0
+    assert service.outbox.made == []
+
+
+def test_open_join_makes_member_and_approval_join_makes_request(make):
+    open_one = _community(make)
+    approval = _community(make, slug="approval", join_policy="approval")
+    bob = make(actor("bob"))
+    assert bob.join(community_id=open_one["id"])["membership"]["role"] == "member"
+    assert bob.join(community_id=approval["id"])["join_request"]["status"] == "pending"
+    assert bob.outbox.types() == ["member.joined", "join_request.created"]
+    with pytest.raises(Conflict):
+        bob.join(community_id=open_one["id"])
+
+
+def test_other_organisation_cannot_see_organisation_community(make):
+    community = _community(make)
+    with pytest.raises(NotFound):
+        make(actor("gus", "globex")).get_community(community_id=community["id"])
+
+
+def test_partner_organisation_can_join_after_federation(make):
+    community = _community(make)
+    make(actor("ann")).add_partner(community_id=community["id"], fields={"organisation": "globex"})
+    joined = make(actor("gus", "globex")).join(community_id=community["id"])
+    assert joined["membership"]["organisation"] == "globex"
+
+
+def test_partner_must_be_a_registered_organisation(make):
+    community = _community(make)
+    with pytest.raises(Unprocessable):
+        make(actor("ann")).add_partner(community_id=community["id"], fields={"organisation": "nobody"})
+
+
+def test_last_owner_cannot_leave_but_can_after_promoting_someone(make):
+    community = _community(make)
+    make(actor("bob")).join(community_id=community["id"])
+    ann = make(actor("ann"))
+    with pytest.raises(Conflict):
+        ann.remove_member(community_id=community["id"], user_id="ann")
+    ann.set_role(community_id=community["id"], user_id="bob", fields={"role": "owner"})
+    assert ann.remove_member(community_id=community["id"], user_id="ann")["status"] == "left"
+    assert make.repository.owner_count(community["id"]) == 1
+
+
+def test_member_cannot_remove_others(make):
+    community = _community(make)
+    make(actor("bob")).join(community_id=community["id"])
+    make(actor("cat")).join(community_id=community["id"])
+    with pytest.raises(Forbidden):
+        make(actor("bob")).remove_member(community_id=community["id"], user_id="cat")
+
+
+def test_approving_twice_is_a_conflict_and_adds_one_member(make):
+    community = _community(make, join_policy="approval")
+    request = make(actor("bob")).join(community_id=community["id"])["join_request"]
+    ann = make(actor("ann"))
+    ann.decide_join_request(community_id=community["id"], request_id=request["id"], approve=True)
+    with pytest.raises(Conflict):
+        ann.decide_join_request(community_id=community["id"], request_id=request["id"], approve=True)
+    assert make.repository.member_count(community["id"]) == 2
+
+
+def test_archived_community_refuses_changes(make):
+    community = _community(make)
+    ann = make(actor("ann"))
+    ann.archive_community(community_id=community["id"])
+    with pytest.raises(Conflict):
+        ann.update_community(community_id=community["id"], fields={"name": "New"})
+    with pytest.raises(Conflict):
+        make(actor("bob")).join(community_id=community["id"])
+
+
+def test_org_admin_manages_any_community_of_their_organisation(make):
+    community = _community(make, visibility="private")
+    boss = make(actor("boss", "acme", "org_admin"))
+    assert boss.get_community(community_id=community["id"])["id"] == community["id"]
+    boss.archive_community(community_id=community["id"])
+    assert boss.outbox.types() == ["community.archived"]
+
+
+def test_export_pages_through_every_active_membership(make):
+    community = _community(make)
+    for name in ("bob", "cat", "dan"):
+        make(actor(name)).join(community_id=community["id"])
+    make(actor("dan")).remove_member(community_id=community["id"], user_id="dan")
+    service = make(None)
+    first = service.export_memberships(limit=2)
+    second = service.export_memberships(limit=2, cursor=first["next_cursor"])
+    users = {m["user_id"] for m in first["items"] + second["items"]}
+    assert users == {"ann", "bob", "cat"} and second["next_cursor"] is None
