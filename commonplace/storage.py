@@ -77,7 +77,8 @@ def release(uri):
 class Storage(DependencyProvider):
     """Hands each worker the service's repository, built once on the service's own database.
 
-    ``repository_cls`` takes a pymongo-style database and has ``ensure_indexes()``.
+    ``repository_cls`` takes a pymongo-style database and has ``prepare()``, run once at
+    start (indexes, repairs).
     """
 
     def __init__(self, repository_cls, database=None):
@@ -88,7 +89,7 @@ class Storage(DependencyProvider):
         name = self.database or self.container.service_name
         self.uri = self.container.config["STORE_URI"]
         self.repository = self.repository_cls(open_database(self.uri, name))
-        self.repository.ensure_indexes()
+        self.repository.prepare()
 
     def stop(self):
         release(self.uri)

@@ -95,7 +95,7 @@ class MembershipService:
             "slug": data.get("slug") or domain.slugify(data["name"]), "domain": data["domain"],
             "description": data["description"], "tags": data.get("tags", []),
             "visibility": data["visibility"], "join_policy": data["join_policy"],
-            "partners": [], "archived": False, "created_by": actor.user_id,
+            "partners": [], "archived": False, "member_count": 1, "created_by": actor.user_id,
             "created_at": now(), "updated_at": now(),
         }
         owner = new_membership(community["_id"], actor.user_id, actor.organisation, "owner", "creation")
@@ -105,7 +105,7 @@ class MembershipService:
             self._joined(community, owner, "creation"),
         ]
         self.store.add_community(community, owner, events)
-        return s.CommunitySchema().dump({**community, "member_count": 1})
+        return s.CommunitySchema().dump(community)
 
     @rpc
     def list_communities(self, query):

@@ -34,13 +34,27 @@ class MembershipRepository:
         self.join_requests = db["join_requests"]
         self.invitations = db["invitations"]
 
-    def ensure_indexes(self):
+    def prepare(self):
+        """Indexes, and member counts recounted in case a crash fell between two writes."""
         self.communities.create_index([("organisation", ASCENDING), ("slug", ASCENDING)], unique=True)
         self.memberships.create_index("community_id")
         self.memberships.create_index("user_id")
         self.join_requests.create_index("community_id")
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
+        self.recount_members()
+
+    def recount_members(self):
+        counts = {
+            row["_id"]: row["count"] for row in self.memberships.aggregate([
+                {"$match": {"active": True}},
+                {"$group": {"_id": "$community_id", "count": {"$sum": 1}}},
+            ])
+        }
+        for community in self.communities.find({}, {"member_count": 1}):
+            count = counts.get(community["_id"], 0)
+            if community.get("member_count") != count:
+                self.communities.update_one({"_id": community["_id"]}, {"$set": {"member_count": count}})
 
     # organisations
 
@@ -73,10 +87,7 @@ class MembershipRepository:
                            {"slug": ["already taken"]}) from None
 
     def community(self, community_id):
-        document = strip_outbox(self.communities.find_one({"_id": community_id}))
-        if document is not None:
-            document["member_count"] = self.member_count(community_id)
-        return document
+        return strip_outbox(self.communities.find_one({"_id": community_id}))
 
     def update_community(self, community_id, changes, events):
         document = self.communities.find_one_and_update(
@@ -99,15 +110,16 @@ class MembershipRepository:
 
     def list_communities(self, query, *, limit, cursor):
         documents, next_cursor = paginate(self.communities, query, limit=limit, cursor=cursor)
-        items = [strip_outbox(d) for d in documents]
-        for item in items:
-            item["member_count"] = self.member_count(item["_id"])
-        return items, next_cursor
+        return [strip_outbox(d) for d in documents], next_cursor
 
     # memberships
 
     def member_count(self, community_id):
-        return self.memberships.count_documents({"community_id": community_id, "active": True})
+        return self.community(community_id)["member_count"]
+
+    def _count_member(self, community_id, change):
+        # A second write: a crash before it leaves the count off by one until the next start.
+        self.communities.update_one({"_id": community_id}, {"$inc": {"member_count": change}})
 
     def membership(self, community_id, user_id):
         """The active membership of ``user_id`` in the community, or None."""
@@ -125,15 +137,14 @@ class MembershipRepository:
         """Insert, or revive a past membership; Conflict when it is already active."""
         try:
             self.memberships.insert_one(with_events(membership, events))
-            return
         except DuplicateKeyError:
-            pass
-        fields = {k: v for k, v in membership.items() if k != "_id"}
-        result = self.memberships.update_one(
-            {"_id": membership["_id"], "active": False}, push_events({"$set": fields}, events),
-        )
-        if result.modified_count == 0:
-            raise Conflict("already a member of this community")
+            fields = {k: v for k, v in membership.items() if k != "_id"}
+            result = self.memberships.update_one(
+                {"_id": membership["_id"], "active": False}, push_events({"$set": fields}, events),
+            )
+            if result.modified_count == 0:
+                raise Conflict("already a member of this community") from None
+        self._count_member(membership["community_id"], 1)
 
     def end_membership(self, community_id, user_id, how, events):
         result = self.memberships.update_one(
@@ -142,6 +153,7 @@ class MembershipRepository:
         )
         if result.modified_count == 0:
             raise Conflict("that person is no longer a member")
+        self._count_member(community_id, -1)
 
     def set_role(self, community_id, user_id, role, events):
         document = self.memberships.find_one_and_update(

@@ -12,7 +12,7 @@ from tests.unit.conftest import actor
 @pytest.fixture
 def make(memory_db, recorded):
     repository = MembershipRepository(memory_db("membership"))
-    repository.ensure_indexes()
+    repository.prepare()
     for slug in ("acme", "globex"):
         repository.add_organisation({"_id": slug, "name": slug.title()}, [])
 
@@ -134,3 +134,11 @@ def test_export_pages_through_every_active_membership(make):
     second = service.export_memberships(limit=2, cursor=first["next_cursor"])
     users = {m["user_id"] for m in first["items"] + second["items"]}
     assert users == {"ann", "bob", "cat"} and second["next_cursor"] is None
+
+
+def test_member_counts_are_recounted_at_start(make):
+    community = _community(make)
+    make(actor("bob")).join(community_id=community["id"])
+    make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"member_count": 9}})
+    make.repository.prepare()
+    assert make.repository.member_count(community["id"]) == 2

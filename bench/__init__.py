@@ -1,0 +1,1 @@
+"""``make bench``: throughput and latency measured in one run on this machine."""
