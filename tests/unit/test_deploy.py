@@ -1,0 +1,30 @@
+"""The container set-ups run the same commands as the Procfile, for every service."""
+import pathlib
+import shlex
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def procfile_commands():
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        words = [w for w in shlex.split(command) if w != "env" and "=" not in w]
+        commands[name.strip()] = words
+    return commands
+
+
+def test_compose_runs_each_procfile_process():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name, command in procfile_commands().items():
+        assert compose["services"][name]["command"] == command
+
+
+def test_kubernetes_deploys_each_procfile_process():
+    documents = list(yaml.safe_load_all((ROOT / "deploy/k8s/platform.yaml").read_text()))
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    for name, command in procfile_commands().items():
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == command
