@@ -1,3 +1,4 @@
+import os
 import uuid
 
 import pytest
@@ -7,11 +8,31 @@ from commonplace.outbox import EventRecorder
 from commonplace.storage import open_database, release
 
 
-@pytest.fixture
-def memory_db():
-    uri = f"memory://unit-{uuid.uuid4().hex}"
-    yield lambda name: open_database(uri, name)
-    release(uri)
+# The repository suite runs on the in-memory store always, and also on a real MongoDB
+# when MONGO_URI names one (select it alone with `-m mongo`).
+STORES = ["memory"] + (
+    [pytest.param("mongodb", marks=pytest.mark.mongo)] if os.environ.get("MONGO_URI") else []
+)
+
+
+@pytest.fixture(params=STORES)
+def memory_db(request):
+    """Opens databases of a store no other test sees."""
+    if request.param == "mongodb":
+        uri, prefix = os.environ["MONGO_URI"], f"t{uuid.uuid4().hex[:12]}-"
+    else:
+        uri, prefix = f"memory://unit-{uuid.uuid4().hex}", ""
+    opened = []
+
+    def open_(name):
+        opened.append(open_database(uri, prefix + name))
+        return opened[-1]
+
+    yield open_
+    for db in opened:
+        if prefix:
+            db.client.drop_database(db.name)
+        release(uri)
 
 
 class Recorded(EventRecorder):

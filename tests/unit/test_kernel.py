@@ -92,3 +92,12 @@ def test_slugify(name, slug):
 def test_slugify_refuses_names_with_no_letters():
     with pytest.raises(Invalid):
         slugify("!!!")
+
+
+def test_event_catalogue_document_lists_every_type():
+    import pathlib
+
+    from commonplace.envelope import CATALOGUE
+
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs/events.md").read_text()
+    assert [t for t in CATALOGUE if f"`{t}`" not in text] == []
