@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from commonplace.visibility import can_see, may_belong
 
 MANAGERS = ("owner", "facilitator")
 
@@ -18,29 +19,6 @@ def slugify(name):
     if not slug:
         raise Invalid("cannot make a slug from this name; give one", {"slug": ["required for this name"]})
     return slug
-
-
-def can_see(community, actor, membership=None, invited=False):
-    """Whether ``actor`` may know that ``community`` exists."""
-    if membership or invited or actor.administers(community["organisation"]):
-        return True
-    visibility = community["visibility"]
-    if visibility == "public":
-        return True
-    if visibility == "organisation":
-        return actor.organisation == community["organisation"] or (
-            actor.organisation in community.get("partners", [])
-        )
-    return False
-
-
-def may_belong(community, organisation):
-    """Whether people of ``organisation`` may be members (own organisation, partner, or public)."""
-    return (
-        community["visibility"] == "public"
-        or organisation == community["organisation"]
-        or organisation in community.get("partners", [])
-    )
 
 
 def visible_query(actor, member_of):
@@ -60,7 +38,7 @@ def visible_query(actor, member_of):
 
 def require_visible(community, actor, membership=None, invited=False):
     """The community, or NotFound when it does not exist or ``actor`` may not see it."""
-    if community is None or not can_see(community, actor, membership, invited):
+    if community is None or not can_see(community, actor, bool(membership), invited):
         raise NotFound("no such community")
     return community
 

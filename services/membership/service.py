@@ -244,6 +244,12 @@ class MembershipService:
         items, next_cursor = self.store.all_memberships(limit=min(int(limit), 1000), cursor=cursor)
         return page(s.MembershipSchema(many=True).dump(items), next_cursor)
 
+    @rpc
+    def export_communities(self, limit=500, cursor=None):
+        """Every community, archived ones too, a page at a time, for projections. Internal."""
+        items, next_cursor = self.store.all_communities(limit=min(int(limit), 1000), cursor=cursor)
+        return page(s.CommunitySchema(many=True).dump(items), next_cursor)
+
     # join requests
 
     @rpc

@@ -108,6 +108,10 @@ class MembershipRepository:
             raise Conflict(f"{partner} is already a partner, or the community is archived")
         return self.community(community_id)
 
+    def all_communities(self, *, limit, cursor):
+        documents, next_cursor = paginate(self.communities, {}, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
     def list_communities(self, query, *, limit, cursor):
         documents, next_cursor = paginate(self.communities, query, limit=limit, cursor=cursor)
         return [strip_outbox(d) for d in documents], next_cursor
