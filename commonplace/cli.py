@@ -16,6 +16,7 @@ from commonplace import broker, config, logs, tokens  # noqa: E402
 
 SERVICES = {
     "membership": "services.membership.service:MembershipService",
+    "events": "services.events.service:EventsService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -34,9 +34,11 @@ def json_response(payload, status=200, headers=None):
                     mimetype="application/json")
 
 
-def bearer_actor(request, config):
+def bearer_actor(request, config, token_in_query=False):
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
+    if token_in_query and not header:
+        scheme, token = "bearer", request.args.get("access_token", "")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     return tokens.verify(config["JWT_SECRET"], config["JWT_ISSUER"], token.strip())
@@ -69,7 +71,7 @@ def validated(schema_cls, data, what):
 
 class JsonEndpoint(HttpRequestHandler):
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
-                 summary="", tag="", public=False, **kwargs):
+                 summary="", tag="", public=False, token_in_query=False, **kwargs):
         super().__init__(method, url, **kwargs)
         self.status = status
         self.body = body
@@ -78,6 +80,8 @@ class JsonEndpoint(HttpRequestHandler):
         self.summary = summary
         self.tag = tag
         self.public = public
+        # Calendar apps subscribe to a URL and cannot send headers.
+        self.token_in_query = token_in_query
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
@@ -98,7 +102,7 @@ class JsonEndpoint(HttpRequestHandler):
         try:
             context_data = {"request_id": request_id}
             if not self.public:
-                actor = bearer_actor(request, self.container.config)
+                actor = bearer_actor(request, self.container.config, self.token_in_query)
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)
             self.check_signature(args, kwargs)

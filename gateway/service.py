@@ -9,6 +9,8 @@ from commonplace.pagination import PageQuerySchema
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import openapi_document, page_of
+from services.events import schemas as es
+from services.events.transcript import render_csv
 from services.membership import schemas as ms
 
 HEALTH_TIMEOUT = 2.0
@@ -18,10 +20,11 @@ class GatewayService:
     name = "gateway"
 
     membership = ServiceRpc("membership")
+    events = ServiceRpc("events")
     metrics = Metrics()
 
     def _services(self):
-        return {"membership": self.membership}
+        return {"membership": self.membership, "events": self.events}
 
     # operations
 
@@ -161,3 +164,86 @@ class GatewayService:
     def accept_invitation(self, request, invitation_id):
         return self.membership.accept_invitation(invitation_id=invitation_id)
 
+
+    # workshops
+
+    @endpoint("POST", "/v1/communities/<community_id>/workshops", status=201,
+              body=es.WorkshopCreateSchema, response=es.WorkshopSchema, tag="workshops",
+              summary="Schedule a workshop (owners and facilitators)")
+    def schedule_workshop(self, request, community_id, body):
+        return self.events.schedule_workshop(community_id=community_id, fields=body)
+
+    @endpoint("GET", "/v1/communities/<community_id>/workshops", query=es.WorkshopListQuerySchema,
+              response=page_of(es.WorkshopSchema), tag="workshops",
+              summary="A community's workshops, by start time")
+    def list_workshops(self, request, community_id, query):
+        return self.events.list_workshops(community_id=community_id, query=query)
+
+    @endpoint("GET", "/v1/communities/<community_id>/calendar.ics", tag="workshops",
+              token_in_query=True,
+              summary="The community's workshops as an iCalendar feed (token also as ?access_token=)")
+    def community_calendar(self, request, community_id):
+        return Response(self.events.calendar(community_id=community_id),
+                        mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=calendar.ics"})
+
+    @endpoint("GET", "/v1/workshops/<workshop_id>", response=es.WorkshopSchema, tag="workshops",
+              summary="A workshop, with seat counts and the caller's registration")
+    def get_workshop(self, request, workshop_id):
+        return self.events.get_workshop(workshop_id=workshop_id)
+
+    @endpoint("PATCH", "/v1/workshops/<workshop_id>", body=es.WorkshopUpdateSchema,
+              response=es.WorkshopSchema, tag="workshops",
+              summary="Change a workshop; a new time publishes workshop.rescheduled")
+    def update_workshop(self, request, workshop_id, body):
+        return self.events.update_workshop(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/cancel", body=es.CancelSchema,
+              response=es.WorkshopSchema, tag="workshops", summary="Cancel a workshop")
+    def cancel_workshop(self, request, workshop_id, body):
+        return self.events.cancel_workshop(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/registrations", status=201,
+              response=es.RegistrationSchema, tag="registrations",
+              summary="Register: a seat (confirmed) or a place on the waitlist (waitlisted)")
+    def register(self, request, workshop_id):
+        return self.events.register(workshop_id=workshop_id)
+
+    @endpoint("DELETE", "/v1/workshops/<workshop_id>/registrations/me",
+              response=es.RegistrationSchema, tag="registrations",
+              summary="Cancel your registration; a freed seat goes to the waitlist")
+    def cancel_registration(self, request, workshop_id):
+        return self.events.cancel_registration(workshop_id=workshop_id)
+
+    @endpoint("GET", "/v1/workshops/<workshop_id>/registrations", query=PageQuerySchema,
+              response=page_of(es.RegistrationSchema), tag="registrations",
+              summary="Who is registered (owners and facilitators)")
+    def list_registrations(self, request, workshop_id, query):
+        return self.events.list_registrations(workshop_id=workshop_id, query=query)
+
+    @endpoint("PUT", "/v1/workshops/<workshop_id>/attendance", body=es.AttendanceSchema,
+              response=page_of(es.RegistrationSchema), tag="registrations",
+              summary="Record attendance; attending earns the workshop's credits once")
+    def record_attendance(self, request, workshop_id, body):
+        return self.events.record_attendance(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/feedback", status=201, body=es.FeedbackSchema,
+              response=es.WorkshopSchema, tag="registrations",
+              summary="Rate a workshop you attended, once")
+    def give_feedback(self, request, workshop_id, body):
+        return self.events.give_feedback(workshop_id=workshop_id, fields=body)
+
+    @endpoint("GET", "/v1/me/workshops", query=es.RangeQuerySchema,
+              response=page_of(es.WorkshopSchema), tag="registrations",
+              summary="Workshops you are registered or waitlisted for")
+    def my_workshops(self, request, query):
+        return self.events.my_workshops(query=query)
+
+    @endpoint("GET", "/v1/me/transcript", query=es.RangeQuerySchema, response=es.TranscriptSchema,
+              tag="registrations",
+              summary="Your professional-development credits (CSV with Accept: text/csv)")
+    def transcript(self, request, query):
+        transcript = self.events.transcript(query=query)
+        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            return Response(render_csv(transcript), mimetype="text/csv",
+                            headers={"Content-Disposition": "attachment; filename=transcript.csv"})
+        return transcript

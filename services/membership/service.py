@@ -56,7 +56,7 @@ class MembershipService:
 
     @rpc
     def health(self):
-        self.store.organisations.find_one({}, {"_id": 1})
+        self.store.ping()
         return {"service": self.name, "status": "ok"}
 
     # organisations

@@ -56,6 +56,9 @@ class MembershipRepository:
             if community.get("member_count") != count:
                 self.communities.update_one({"_id": community["_id"]}, {"$set": {"member_count": count}})
 
+    def ping(self):
+        self.organisations.find_one({}, {"_id": 1})
+
     # organisations
 
     def add_organisation(self, document, events):

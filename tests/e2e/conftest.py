@@ -1,3 +1,4 @@
+import time
 import uuid
 
 import pytest
@@ -8,9 +9,10 @@ from tests.platform import Platform
 
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
-    """Membership and the gateway, each in its own process, shared by a test module."""
+    """Every service and the gateway, each in its own process, shared by a test module."""
     running = Platform(tmp_path_factory.mktemp("platform"), amqp_uri)
     running.start("membership")
+    running.start("events")
     running.start("gateway")
     try:
         running.wait_healthy()
@@ -63,3 +65,14 @@ def create_community(platform, token, **fields):
     response = platform.call("POST", "/v1/communities", token, body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def until(probe, timeout=10, interval=0.05):
+    """The first truthy result of ``probe()``, for state that arrives by domain event."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+

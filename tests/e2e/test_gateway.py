@@ -115,7 +115,7 @@ def test_metrics_count_requests(platform, acme):
 def test_healthz_reports_each_service(platform):
     response = platform.call("GET", "/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "services": {"membership": "ok"}}
+    assert response.json() == {"status": "ok", "services": {"membership": "ok", "events": "ok"}}
 
 
 def test_other_organisation_gets_404_on_every_community_route(platform, acme, globex):

@@ -1,0 +1,48 @@
+"""A community's workshops as an RFC 5545 calendar feed.
+
+UID is stable per workshop, SEQUENCE is the workshop's change count (so calendar apps replace
+the old version), and a cancelled workshop stays in the feed with STATUS:CANCELLED so apps
+remove it. Times are written in UTC, which every calendar app converts for display.
+"""
+import datetime
+
+from icalendar import Calendar, Event
+
+PRODUCT = "-//Commonplace//Workshops//EN"
+
+
+def workshop_uid(workshop_id):
+    return f"{workshop_id}@commonplace"
+
+
+def _utc(instant):
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=datetime.timezone.utc)
+    return instant.astimezone(datetime.timezone.utc)
+
+
+def render(community_name, workshops):
+    """The .ics text of ``workshops`` (the repository's dicts)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"{community_name} workshops")
+    for workshop in workshops:
+        entry = Event()
+        entry.add("uid", workshop_uid(workshop["_id"]))
+        entry.add("dtstamp", _utc(workshop["updated_at"]))
+        entry.add("dtstart", _utc(workshop["starts_at"]))
+        entry.add("dtend", _utc(workshop["ends_at"]))
+        entry.add("sequence", workshop.get("sequence", 0))
+        entry.add("summary", workshop["title"])
+        if workshop.get("description"):
+            entry.add("description", workshop["description"])
+        if workshop.get("location"):
+            entry.add("location", workshop["location"])
+        if workshop.get("online_url"):
+            entry.add("url", workshop["online_url"])
+        entry.add("status", "CANCELLED" if workshop["status"] == "cancelled" else "CONFIRMED")
+        entry.add("categories", [workshop["format"]])
+        calendar.add_component(entry)
+    return calendar.to_ical().decode()

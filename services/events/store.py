@@ -1,0 +1,269 @@
+"""The events service's collections.
+
+workshops      _id = ObjectId hex. ``seats_left`` and ``confirmed_count`` change together in one
+               atomic update, so capacity holds however many register at once; an unlimited
+               workshop has ``seats_left`` = UNLIMITED. ``waitlist_next`` hands out waitlist
+               order; ``order_key`` sorts by start time.
+registrations  _id = "<workshop_id>:<user_id>", kept when cancelled (history, and the event).
+communities, memberships
+               this service's projection of the membership service, fed by its domain events
+               and a catch-up by RPC; ``as_of`` keeps an older message from undoing a newer one.
+"""
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from commonplace.envelope import isoformat, now
+from commonplace.errors import Conflict
+from commonplace.outbox import push_events, strip_outbox, with_events
+from commonplace.pagination import paginate
+
+UNLIMITED = 10**9
+
+
+def new_id():
+    return str(ObjectId())
+
+
+def pair_key(first, second):
+    """The id of a registration (workshop, user) or a projected membership (community, user)."""
+    return f"{first}:{second}"
+
+
+def order_key(starts_at, workshop_id):
+    return f"{isoformat(starts_at)}|{workshop_id}"
+
+
+class WorkshopRepository:
+    def __init__(self, db):
+        self.workshops = db["workshops"]
+        self.registrations = db["registrations"]
+        self.communities = db["communities"]
+        self.memberships = db["memberships"]
+        self.sync = db["projection_sync"]
+
+    def prepare(self):
+        """Indexes, and seat counts recounted in case a crash fell between two writes."""
+        self.workshops.create_index([("community_id", ASCENDING), ("order_key", ASCENDING)])
+        self.workshops.create_index("order_key")
+        self.registrations.create_index("workshop_id")
+        self.registrations.create_index("user_id")
+        self.memberships.create_index("user_id")
+        for workshop in self.workshops.find({"status": "scheduled"}, {"_id": 1}):
+            self.recount_seats(workshop["_id"])
+
+    def ping(self):
+        self.workshops.find_one({}, {"_id": 1})
+
+    def recount_seats(self, workshop_id):
+        workshop = self.workshops.find_one({"_id": workshop_id})
+        confirmed = self.registrations.count_documents({"workshop_id": workshop_id, "status": "confirmed"})
+        waitlisted = self.registrations.count_documents({"workshop_id": workshop_id, "status": "waitlisted"})
+        capacity = workshop.get("capacity")
+        self.workshops.update_one({"_id": workshop_id}, {"$set": {
+            "confirmed_count": confirmed, "waitlist_count": waitlisted,
+            "seats_left": UNLIMITED if capacity is None else capacity - confirmed,
+        }})
+
+    # workshops
+
+    def add_workshop(self, workshop, events):
+        capacity = workshop["capacity"]
+        document = {
+            **workshop, "confirmed_count": 0, "waitlist_count": 0, "waitlist_next": 0,
+            "seats_left": UNLIMITED if capacity is None else capacity,
+            "rating_sum": 0, "rating_count": 0,
+            "order_key": order_key(workshop["starts_at"], workshop["_id"]),
+        }
+        self.workshops.insert_one(with_events(document, events))
+
+    def workshop(self, workshop_id):
+        return strip_outbox(self.workshops.find_one({"_id": workshop_id}))
+
+    def list_workshops(self, query, *, limit, cursor):
+        documents, next_cursor = paginate(self.workshops, query, limit=limit, cursor=cursor, key="order_key")
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    def community_workshops(self, community_id):
+        return [strip_outbox(d) for d in
+                self.workshops.find({"community_id": community_id}).sort("order_key", 1)]
+
+    def future_workshops(self, community_id, after):
+        return [strip_outbox(d) for d in self.workshops.find(
+            {"community_id": community_id, "status": "scheduled", "starts_at": {"$gt": after}})]
+
+    def update_workshop(self, workshop_id, changes, events):
+        """Apply ``changes`` to a scheduled workshop and bump its calendar sequence."""
+        update = {"$set": {**changes, "updated_at": now()}, "$inc": {"sequence": 1}}
+        if "starts_at" in changes:
+            update["$set"]["order_key"] = order_key(changes["starts_at"], workshop_id)
+        document = self.workshops.find_one_and_update(
+            {"_id": workshop_id, "status": "scheduled"}, push_events(update, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("the workshop is cancelled")
+        return strip_outbox(document)
+
+    def change_capacity(self, workshop, capacity):
+        """Set a new capacity atomically against the seats taken meanwhile; False if that changed."""
+        old = workshop["capacity"]
+        if capacity is None:
+            update = {"$set": {"capacity": None, "seats_left": UNLIMITED}}
+            condition = {}
+        elif old is None:
+            confirmed = workshop["confirmed_count"]
+            update = {"$set": {"capacity": capacity, "seats_left": capacity - confirmed}}
+            condition = {"confirmed_count": confirmed}
+        else:
+            update = {"$set": {"capacity": capacity}, "$inc": {"seats_left": capacity - old}}
+            condition = {"seats_left": {"$gte": old - capacity}}
+        result = self.workshops.update_one(
+            {"_id": workshop["_id"], "status": "scheduled", "capacity": old, **condition}, update,
+        )
+        return result.modified_count == 1
+
+    def claim_seat(self, workshop_id):
+        result = self.workshops.update_one(
+            {"_id": workshop_id, "status": "scheduled", "seats_left": {"$gt": 0}},
+            {"$inc": {"seats_left": -1, "confirmed_count": 1}},
+        )
+        return result.modified_count == 1
+
+    def release_seat(self, workshop_id):
+        self.workshops.update_one({"_id": workshop_id}, {"$inc": {"seats_left": 1, "confirmed_count": -1}})
+
+    def take_waitlist_turn(self, workshop_id):
+        """The next waitlist order number; counts one more person waiting."""
+        document = self.workshops.find_one_and_update(
+            {"_id": workshop_id}, {"$inc": {"waitlist_next": 1, "waitlist_count": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return document["waitlist_next"]
+
+    def leave_waitlist(self, workshop_id):
+        self.workshops.update_one({"_id": workshop_id}, {"$inc": {"waitlist_count": -1}})
+
+    def add_rating(self, workshop_id, rating):
+        self.workshops.update_one({"_id": workshop_id}, {"$inc": {"rating_sum": rating, "rating_count": 1}})
+
+    # registrations
+
+    def registration(self, workshop_id, user_id):
+        return strip_outbox(self.registrations.find_one({"_id": pair_key(workshop_id, user_id)}))
+
+    def add_registration(self, registration, events):
+        """Insert, or revive a cancelled registration; Conflict when one is active."""
+        try:
+            self.registrations.insert_one(with_events(registration, events))
+            return
+        except DuplicateKeyError:
+            pass
+        fields = {k: v for k, v in registration.items() if k != "_id"}
+        result = self.registrations.update_one(
+            {"_id": registration["_id"], "status": "cancelled"}, push_events({"$set": fields}, events),
+        )
+        if result.modified_count == 0:
+            raise Conflict("you are already registered for this workshop")
+
+    def waitlist_position(self, workshop_id, waitlist_seq):
+        return 1 + self.registrations.count_documents(
+            {"workshop_id": workshop_id, "status": "waitlisted", "waitlist_seq": {"$lt": waitlist_seq}},
+        )
+
+    def first_waitlisted(self, workshop_id):
+        found = list(self.registrations.find({"workshop_id": workshop_id, "status": "waitlisted"})
+                     .sort("waitlist_seq", 1).limit(1))
+        return strip_outbox(found[0]) if found else None
+
+    def set_registration_status(self, registration_id, expected, status, events, **fields):
+        """Move a registration from ``expected`` to ``status``; False if it was no longer ``expected``."""
+        result = self.registrations.update_one(
+            {"_id": registration_id, "status": expected},
+            push_events({"$set": {"status": status, "updated_at": now(), **fields}}, events),
+        )
+        return result.modified_count == 1
+
+    def record_attendance(self, registration_id, status, credits_awarded, events):
+        self.registrations.update_one({"_id": registration_id}, push_events(
+            {"$set": {"attendance": status, "credits_awarded": credits_awarded, "attendance_at": now()}},
+            events,
+        ))
+
+    def add_feedback(self, registration_id, feedback, events):
+        result = self.registrations.update_one(
+            {"_id": registration_id, "feedback": None},
+            push_events({"$set": {"feedback": feedback}}, events),
+        )
+        if result.modified_count == 0:
+            raise Conflict("you have already given feedback on this workshop")
+
+    def registrations_of_workshop(self, workshop_id, *, limit=None, cursor=None, statuses=None):
+        query = {"workshop_id": workshop_id}
+        if statuses:
+            query["status"] = {"$in": list(statuses)}
+        if limit is None:
+            return [strip_outbox(d) for d in self.registrations.find(query)]
+        documents, next_cursor = paginate(self.registrations, query, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    def registrations_of_user(self, user_id, statuses):
+        return [strip_outbox(d) for d in self.registrations.find(
+            {"user_id": user_id, "status": {"$in": list(statuses)}})]
+
+    def workshops_by_id(self, ids):
+        return {d["_id"]: strip_outbox(d) for d in self.workshops.find({"_id": {"$in": list(ids)}})}
+
+    # the projection of communities and memberships
+
+    def community(self, community_id):
+        return self.communities.find_one({"_id": community_id})
+
+    def communities_by_id(self, ids):
+        return {d["_id"]: d for d in self.communities.find({"_id": {"$in": list(ids)}})}
+
+    def membership(self, community_id, user_id):
+        return self.memberships.find_one(
+            {"_id": pair_key(community_id, user_id), "active": True},
+        )
+
+    def _project(self, collection, document_id, fields, as_of):
+        """Upsert ``fields`` unless the stored state is newer than ``as_of``."""
+        try:
+            collection.update_one(
+                {"_id": document_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]},
+                {"$set": {**fields, "as_of": as_of}}, upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the stored state is newer: this message is stale
+
+    def project_community(self, community, as_of):
+        fields = {k: community[k] for k in ("organisation", "name", "domain", "visibility", "partners")
+                  if k in community}
+        if "archived" in community:
+            fields["archived"] = community["archived"]
+        self._project(self.communities, community["community_id"], fields, as_of)
+
+    def project_partner(self, community_id, partner):
+        self.communities.update_one({"_id": community_id}, {"$addToSet": {"partners": partner}})
+
+    def project_membership(self, membership, active, as_of):
+        fields = {"community_id": membership["community_id"], "user_id": membership["user_id"],
+                  "organisation": membership.get("organisation"), "role": membership["role"],
+                  "active": active}
+        key = pair_key(membership["community_id"], membership["user_id"])
+        self._project(self.memberships, key, fields, as_of)
+
+    def deactivate_memberships_missing_from(self, present_keys, before):
+        """After a full catch-up: memberships the snapshot no longer has have ended."""
+        self.memberships.update_many(
+            {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}},
+            {"$set": {"active": False, "as_of": before}},
+        )
+
+    def last_catch_up(self):
+        document = self.sync.find_one({"_id": "membership"})
+        return document["at"] if document else None
+
+    def caught_up(self, at):
+        self.sync.update_one({"_id": "membership"}, {"$set": {"at": at}}, upsert=True)
