@@ -30,7 +30,8 @@ CATCH_UP_RETRY_SECONDS = 10
 
 
 def _utc(instant):
-    return instant.astimezone(datetime.timezone.utc)
+    # Kept to the second, as calendars keep them, so a time reads back the same everywhere.
+    return instant.astimezone(datetime.timezone.utc).replace(microsecond=0)
 
 
 def _event_time(event):

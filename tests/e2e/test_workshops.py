@@ -79,8 +79,7 @@ def test_changing_the_time_reschedules_and_bumps_the_sequence(platform, acme):
                                                "ends_at": rfc3339(later + datetime.timedelta(hours=1))})
     assert moved.status_code == 200, moved.text
     assert moved.json()["sequence"] == 2
-    assert datetime.datetime.fromisoformat(moved.json()["starts_at"]) == later.replace(
-        microsecond=later.microsecond // 1000 * 1000)
+    assert datetime.datetime.fromisoformat(moved.json()["starts_at"]) == later.replace(microsecond=0)
     assert platform.call("PATCH", path, ann, {"ends_at": rfc3339(in_future(days=1))}).status_code == 400
     assert platform.call("PATCH", path, ann, {}).status_code == 400
 
