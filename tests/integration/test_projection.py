@@ -1,0 +1,88 @@
+"""The events service's projection of membership, with services stopped and started."""
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import Org, create_community, until
+from tests.e2e.workshops import schedule
+from tests.platform import Platform
+
+
+@pytest.fixture
+def platform(amqp_uri, tmp_path):
+    running = Platform(tmp_path, amqp_uri)
+    yield running
+    running.stop_all()
+
+
+def _register(platform, workshop_id, token):
+    return platform.call("POST", f"/v1/workshops/{workshop_id}/registrations", token).status_code
+
+
+def test_registration_works_while_membership_is_down_and_removal_lands_on_catch_up(platform):
+    for name in ("membership", "events", "gateway"):
+        platform.start(name)
+    platform.wait_healthy()
+    admin = platform.token("root", roles=["platform_admin"])
+    acme = Org(platform, admin, "acme")
+    ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
+    community = create_community(platform, ann)
+    for token in (bob, cat):
+        platform.call("POST", f"/v1/communities/{community['id']}/join", token)
+    first = until(lambda: (lambda r: r.json() if r.status_code == 201 else None)(platform.call(
+        "POST", f"/v1/communities/{community['id']}/workshops", ann, _workshop_body())))
+    assert until(lambda: _register(platform, first["id"], cat) == 201)
+    second = schedule(platform, ann, community["id"])
+
+    platform.stop("membership")
+    assert platform.call("GET", f"/v1/communities/{community['id']}", ann).status_code == 504
+    assert until(lambda: _register(platform, second["id"], bob) == 201, timeout=15)
+
+    platform.start("membership")
+    platform.wait_healthy(services=["membership"])
+    platform.stop("events")
+    removed = platform.call("DELETE", f"/v1/communities/{community['id']}/members/{acme.user_id('cat')}", ann)
+    assert removed.status_code == 200
+    platform.start("events")
+    platform.wait_healthy()
+    assert until(lambda: _register(platform, second["id"], cat) == 403, timeout=15)
+    mine = platform.call("GET", f"/v1/workshops/{first['id']}", cat)
+    assert mine.status_code == 200 and mine.json()["registration"] is None
+
+
+def test_first_start_catches_up_from_membership(fresh_vhost_uri, tmp_path):
+    # An empty vhost: no queue of the events service exists to keep membership's events,
+    # so only the catch-up by RPC can tell it about the community and its members.
+    platform = Platform(tmp_path / "fresh", fresh_vhost_uri)
+    (tmp_path / "fresh").mkdir()
+    try:
+        _first_start_catches_up(platform)
+    finally:
+        platform.stop_all()
+
+
+def _first_start_catches_up(platform):
+    platform.start("membership")
+    platform.start("gateway")
+    platform.wait_healthy(services=["membership"])
+    admin = platform.token("root", roles=["platform_admin"])
+    acme = Org(platform, admin, f"early{uuid.uuid4().hex[:4]}")
+    ann, dan = acme.user("ann"), acme.user("dan")
+    community = create_community(platform, ann)
+    assert platform.call("POST", f"/v1/communities/{community['id']}/join", dan).status_code == 201
+
+    platform.start("events")
+    platform.wait_healthy()
+    workshop = until(lambda: (lambda r: r.json() if r.status_code == 201 else None)(platform.call(
+        "POST", f"/v1/communities/{community['id']}/workshops", ann, _workshop_body())), timeout=20)
+    assert workshop, "the owner's role should have arrived by catch-up"
+    assert until(lambda: _register(platform, workshop["id"], dan) == 201)
+
+
+def _workshop_body():
+    import datetime
+
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    return {"title": "Catch-up", "format": "meetup", "starts_at": start.isoformat(),
+            "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
+            "credits": 1, "capacity": 5}
