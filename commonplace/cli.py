@@ -103,6 +103,15 @@ def seed(args):
     print(admin)
 
 
+def catalogue(args):
+    from commonplace import catalogue as documents
+
+    for name in SERVICES:
+        if name != "gateway":
+            importlib.import_module(f"services.{name}.domain_events")
+    print(json.dumps(documents.asyncapi(), indent=2) if args.asyncapi else documents.markdown(), end="")
+
+
 def ensure_broker(args):
     settings = config.load()
     try:
@@ -132,6 +141,10 @@ def main(argv=None):
     seed_parser.add_argument("--org", default="demo")
     seed_parser.add_argument("--wait", type=float, default=60)
     seed_parser.set_defaults(func=seed)
+
+    catalogue_parser = commands.add_parser("catalogue", help="print the catalogue of domain events")
+    catalogue_parser.add_argument("--asyncapi", action="store_true", help="as AsyncAPI JSON")
+    catalogue_parser.set_defaults(func=catalogue)
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)

@@ -1,0 +1,190 @@
+"""The events service's rules through worker_factory: no broker, a real store."""
+import datetime
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from commonplace.errors import Conflict, Forbidden, Invalid, NotFound
+from services.events import domain, seating
+from services.events.service import EventsService
+from services.events.store import WorkshopRepository
+from tests.unit.conftest import actor
+
+OWNER, MEMBER = actor("ann"), actor("bob")
+
+
+@pytest.fixture
+def make(memory_db, recorded):
+    repository = WorkshopRepository(memory_db("events"))
+    repository.prepare()
+    as_of = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    repository.project_community({"community_id": "c1", "organisation": "acme", "name": "Guild",
+                                  "domain": "eng", "visibility": "organisation", "partners": []}, as_of)
+    repository.project_membership({"community_id": "c1", "user_id": "ann", "role": "owner"}, True, as_of)
+
+    def worker(who):
+        return worker_factory(EventsService, store=repository, outbox=recorded("events"),
+                              actor=lambda: who)
+
+    def join(user_id):
+        repository.project_membership({"community_id": "c1", "user_id": user_id, "role": "member"},
+                                      True, as_of)
+        return actor(user_id)
+
+    worker.repository, worker.join = repository, join
+    return worker
+
+
+def _workshop(make, capacity=None, starts_in=datetime.timedelta(days=1), credits=2.0):
+    start = datetime.datetime.now(datetime.timezone.utc) + starts_in
+    return make(OWNER).schedule_workshop(community_id="c1", fields={
+        "title": "T", "format": "workshop", "starts_at": start.isoformat(),
+        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
+        "capacity": capacity, "credits": credits,
+    })
+
+
+def test_scheduling_records_the_workshop_and_its_event(make):
+    service = make(OWNER)
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    workshop = service.schedule_workshop(community_id="c1", fields={
+        "title": "T", "format": "webinar", "starts_at": start.isoformat(),
+        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "Asia/Tokyo",
+        "credits": 1})
+    assert workshop["status"] == "scheduled" and workshop["capacity"] is None
+    assert service.outbox.types() == ["workshop.scheduled"]
+
+
+def test_members_cannot_schedule_and_outsiders_cannot_see(make):
+    _workshop(make)
+    with pytest.raises(Forbidden):
+        _workshop_as(make, make.join("bob"))
+    with pytest.raises(NotFound):
+        make(actor("gus", "globex")).list_workshops(community_id="c1", query={})
+
+
+def _workshop_as(make, who):
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    return make(who).schedule_workshop(community_id="c1", fields={
+        "title": "T", "format": "workshop", "starts_at": start.isoformat(),
+        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC", "credits": 1})
+
+
+def test_full_workshop_waitlists_and_cancellation_promotes_first(make):
+    workshop = _workshop(make, capacity=1)
+    bob, cat, dan = (make.join(u) for u in ("bob", "cat", "dan"))
+    assert make(bob).register(workshop_id=workshop["id"])["status"] == "confirmed"
+    assert make(cat).register(workshop_id=workshop["id"])["position"] == 1
+    assert make(dan).register(workshop_id=workshop["id"])["position"] == 2
+    leaving = make(bob)
+    leaving.cancel_registration(workshop_id=workshop["id"])
+    assert leaving.outbox.types() == ["registration.cancelled", "registration.promoted"]
+    assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
+    assert seating.position_of(make.repository, make.repository.registration(workshop["id"], "dan")) == 1
+    stored = make.repository.workshop(workshop["id"])
+    assert (stored["confirmed_count"], stored["waitlist_count"]) == (1, 1)
+
+
+def test_a_seat_freed_while_joining_the_waitlist_is_filled(make):
+    workshop = _workshop(make, capacity=1)
+    bob, cat = make.join("bob"), make.join("cat")
+    make(bob).register(workshop_id=workshop["id"])
+    # bob's seat is released between cat's failed claim and cat joining the queue
+    original = make.repository.take_waitlist_turn
+
+    def release_then_take(workshop_id):
+        make.repository.set_registration_status(f"{workshop_id}:bob", "confirmed", "cancelled", [])
+        make.repository.release_seat(workshop_id)
+        return original(workshop_id)
+
+    make.repository.take_waitlist_turn = release_then_take
+    try:
+        registration = make(cat).register(workshop_id=workshop["id"])
+    finally:
+        make.repository.take_waitlist_turn = original
+    assert registration["status"] == "confirmed"
+    stored = make.repository.workshop(workshop["id"])
+    assert (stored["confirmed_count"], stored["waitlist_count"]) == (1, 0)
+
+
+def test_non_members_may_not_register(make):
+    workshop = _workshop(make)
+    with pytest.raises(Forbidden):
+        make(actor("eve")).register(workshop_id=workshop["id"])
+
+
+def test_lowering_capacity_below_confirmed_is_a_conflict(make):
+    workshop = _workshop(make, capacity=2)
+    for user in ("bob", "cat"):
+        make(make.join(user)).register(workshop_id=workshop["id"])
+    with pytest.raises(Conflict):
+        make(OWNER).update_workshop(workshop_id=workshop["id"], fields={"capacity": 1})
+    assert make.repository.workshop(workshop["id"])["capacity"] == 2
+
+
+def test_unlimited_workshop_never_waitlists_and_can_become_limited(make):
+    workshop = _workshop(make)
+    for user in ("bob", "cat", "dan"):
+        assert make(make.join(user)).register(workshop_id=workshop["id"])["status"] == "confirmed"
+    changed = make(OWNER).update_workshop(workshop_id=workshop["id"], fields={"capacity": 3})
+    assert changed["capacity"] == 3
+    assert make(make.join("eve")).register(workshop_id=workshop["id"])["status"] == "waitlisted"
+
+
+def test_attendance_before_start_is_refused(make):
+    workshop = _workshop(make)
+    with pytest.raises(Conflict):
+        make(OWNER).record_attendance(workshop_id=workshop["id"], fields={
+            "records": [{"user_id": "bob", "status": "attended"}]})
+
+
+def test_leaving_cancels_future_registrations_through_the_handler(make):
+    workshop = _workshop(make, capacity=1)
+    bob, cat = make.join("bob"), make.join("cat")
+    make(bob).register(workshop_id=workshop["id"])
+    make(cat).register(workshop_id=workshop["id"])
+    handler = make(None)
+    handler.on_member_left({"time": "2030-01-01T00:00:00Z", "data": {
+        "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member"}})
+    assert make.repository.registration(workshop["id"], "bob")["status"] == "cancelled"
+    assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
+    assert make.repository.membership("c1", "bob") is None
+
+
+def test_stale_membership_message_does_not_undo_a_newer_one(make):
+    make.join("bob")
+    make(None).on_member_left({"time": "2030-01-01T00:00:00Z", "data": {
+        "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member"}})
+    make(None).on_member_joined({"time": "2029-01-01T00:00:00Z", "data": {
+        "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member", "via": "open"}})
+    assert make.repository.membership("c1", "bob") is None
+
+
+@pytest.mark.parametrize("registration,status,expected", [
+    ({"attendance": None, "credits_awarded": 0}, "attended", ("awarded", 2.0)),
+    ({"attendance": "attended", "credits_awarded": 2.0}, "attended", None),
+    ({"attendance": "attended", "credits_awarded": 2.0}, "absent", ("revoked", 2.0)),
+    ({"attendance": "absent", "credits_awarded": 0}, "absent", None),
+    ({"attendance": "absent", "credits_awarded": 0}, "attended", ("awarded", 2.0)),
+])
+def test_credits_are_awarded_once_and_revoked_on_absence(registration, status, expected):
+    assert domain.credit_change(registration, status, 2.0) == expected
+
+
+def test_moving_a_start_into_the_past_is_invalid():
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    workshop = {"starts_at": now + datetime.timedelta(days=1), "ends_at": now + datetime.timedelta(days=1, hours=1)}
+    with pytest.raises(Invalid):
+        domain.merged_times(workshop, {"starts_at": now - datetime.timedelta(hours=1)}, now)
+    with pytest.raises(Invalid):
+        domain.merged_times(workshop, {"ends_at": now}, now)
+
+
+def test_transcript_totals_by_community_and_domain():
+    entries = [{"community_id": "c1", "domain": "eng", "credits": 1.5},
+               {"community_id": "c2", "domain": "eng", "credits": 2},
+               {"community_id": "c1", "domain": None, "credits": 0.5}]
+    totals = domain.transcript(entries)
+    assert totals["total_credits"] == 4
+    assert totals["by_community"] == {"c1": 2, "c2": 2}
+    assert totals["by_domain"] == {"eng": 3.5, "unknown": 0.5}
