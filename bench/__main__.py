@@ -18,6 +18,7 @@ CONCURRENCY = 10
 def run_gateway(amqp_uri, root):
     platform = Platform(root, amqp_uri, LOG_LEVEL="WARNING")
     platform.start("membership")
+    platform.start("events")
     platform.start("gateway")
     platform.wait_healthy()
     results = {}
@@ -49,8 +50,40 @@ def run_gateway(amqp_uri, root):
                 f"{read_path}/join", headers={"Authorization": f"Bearer {paced_joiners[i]}"}),
             100, 10,
         )
+        results.update(run_registrations(platform, owner, community, joiners))
     finally:
         platform.stop_all()
+    return results
+
+
+def run_registrations(platform, owner, community, members, workshops=30):
+    """Registration under contention for one workshop, and spread across many."""
+    import datetime
+
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)
+
+    def schedule(capacity):
+        body = {"title": "Bench", "format": "workshop", "starts_at": start.isoformat(),
+                "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
+                "capacity": capacity, "credits": 1}
+        return platform.call("POST", f"/v1/communities/{community}/workshops", owner, body).json()["id"]
+
+    time.sleep(2)  # let the events service's projection take in the last joins
+    count = 1500
+    contended = schedule(50)
+
+    def register_one(session, index):
+        return session.post(f"{platform.base}/v1/workshops/{contended}/registrations",
+                            headers={"Authorization": f"Bearer {members[index]}"})
+
+    results = {"register_one_workshop": closed_loop(register_one, count, CONCURRENCY)}
+    spread = [schedule(50) for _ in range(workshops)]
+
+    def register_spread(session, index):
+        return session.post(f"{platform.base}/v1/workshops/{spread[index % workshops]}/registrations",
+                            headers={"Authorization": f"Bearer {members[index]}"})
+
+    results["register_many_workshops"] = closed_loop(register_spread, count, CONCURRENCY)
     return results
 
 
@@ -74,6 +107,8 @@ def main():
     ratios = {
         "gateway_read / bare_rpc_pipelined": results["gateway_read"]["per_second"] / bare_pipelined,
         "gateway_join / bare_rpc_pipelined": results["gateway_join"]["per_second"] / bare_pipelined,
+        "register_one_workshop / register_many_workshops":
+            results["register_one_workshop"]["per_second"] / results["register_many_workshops"]["per_second"],
         "gateway_read / bare_rpc_sequential":
             results["gateway_read"]["per_second"] / results["bare_rpc_sequential"]["per_second"],
     }

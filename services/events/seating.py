@@ -34,8 +34,7 @@ def register(store, record, workshop, user_id):
             raise
         return {**registration, "position": None}
     registration["status"] = "waitlisted"
-    registration["waitlist_seq"] = store.take_waitlist_turn(workshop["_id"])
-    position = store.waitlist_position(workshop["_id"], registration["waitlist_seq"])
+    registration["waitlist_seq"], position = store.take_waitlist_turn(workshop["_id"])
     event = record("registration.waitlisted", _subject(workshop, user_id),
                    {**_facts(workshop, user_id), "position": position})
     try:
@@ -44,25 +43,29 @@ def register(store, record, workshop, user_id):
         store.leave_waitlist(workshop["_id"])
         raise
     # A seat may have been freed between the full claim and joining the queue.
-    fill_seats(store, record, workshop)
-    registration = store.registration(workshop["_id"], user_id)
-    return {**registration, "position": position_of(store, registration)}
+    if fill_seats(store, record, workshop):
+        registration = store.registration(workshop["_id"], user_id)
+        position = position_of(store, registration)
+    return {**registration, "position": position}
 
 
 def fill_seats(store, record, workshop):
-    """Promote the first waitlisted people, in order, while seats are free."""
+    """Promote the first waitlisted people, in order, while seats are free; how many were."""
+    promotions = 0
     while store.claim_seat(workshop["_id"]):
         promoted = False
         while not promoted:
             first = store.first_waitlisted(workshop["_id"])
             if first is None:
                 store.release_seat(workshop["_id"])
-                return
+                return promotions
             event = record("registration.promoted", _subject(workshop, first["user_id"]),
                            _facts(workshop, first["user_id"]))
             promoted = store.set_registration_status(first["_id"], "waitlisted", "confirmed", [event],
                                                      promoted_at=now())
         store.leave_waitlist(workshop["_id"])
+        promotions += 1
+    return promotions
 
 
 def cancel(store, record, workshop, registration, reason):

@@ -47,6 +47,7 @@ class WorkshopRepository:
         self.workshops.create_index([("community_id", ASCENDING), ("order_key", ASCENDING)])
         self.workshops.create_index("order_key")
         self.registrations.create_index("workshop_id")
+        self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING)])
         self.registrations.create_index("user_id")
         self.memberships.create_index("user_id")
         for workshop in self.workshops.find({"status": "scheduled"}, {"_id": 1}):
@@ -134,12 +135,12 @@ class WorkshopRepository:
         self.workshops.update_one({"_id": workshop_id}, {"$inc": {"seats_left": 1, "confirmed_count": -1}})
 
     def take_waitlist_turn(self, workshop_id):
-        """The next waitlist order number; counts one more person waiting."""
+        """(order number, position): a newcomer waits at the end, behind everyone counted."""
         document = self.workshops.find_one_and_update(
             {"_id": workshop_id}, {"$inc": {"waitlist_next": 1, "waitlist_count": 1}},
             return_document=ReturnDocument.AFTER,
         )
-        return document["waitlist_next"]
+        return document["waitlist_next"], document["waitlist_count"]
 
     def leave_waitlist(self, workshop_id):
         self.workshops.update_one({"_id": workshop_id}, {"$inc": {"waitlist_count": -1}})
