@@ -2,7 +2,6 @@ import eventlet
 
 eventlet.monkey_patch()  # nameko 2.14 leaves it to the test runner
 
-import os  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import uuid  # noqa: E402

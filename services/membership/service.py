@@ -13,6 +13,7 @@ from services.membership import schemas as s
 from services.membership.domain_events import community_facts, member_facts
 from services.membership.store import MembershipRepository, membership_id, new_id
 
+
 def new_membership(community_id, user_id, organisation, role, via):
     return {
         "_id": membership_id(community_id, user_id), "community_id": community_id,

@@ -2,7 +2,7 @@
 import datetime
 
 from tests.e2e.conftest import until
-from tests.e2e.workshops import in_future, known_community, member_of, register, rfc3339, schedule
+from tests.e2e.workshops import in_future, known_community, member_of, rfc3339, schedule
 
 
 def test_facilitator_schedules_and_members_see_it(platform, acme, globex):
