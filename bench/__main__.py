@@ -101,9 +101,12 @@ def main():
 
     bare_pipelined = results["bare_rpc_pipelined"]["per_second"]
     print(f"\n{'benchmark':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    def cell(figures, key):
+        return f"{figures[key]:8.2f}" if key in figures else f"{'-':>8}"
+
     for name, figures in results.items():
-        print(f"{name:28} {figures['per_second']:9.1f} {figures.get('p50_ms', 0):8.2f} "
-              f"{figures.get('p99_ms', 0):8.2f} {figures.get('errors', 0):6}")
+        print(f"{name:28} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
+              f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}")
     ratios = {
         "gateway_read / bare_rpc_pipelined": results["gateway_read"]["per_second"] / bare_pipelined,
         "gateway_join / bare_rpc_pipelined": results["gateway_join"]["per_second"] / bare_pipelined,
