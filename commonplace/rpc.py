@@ -16,22 +16,24 @@ from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
 class DeadlineProxy:
     """Calls ``service.method(**kwargs)`` and waits at most ``timeout`` seconds for the reply."""
 
-    def __init__(self, proxy, service_name, timeout):
+    def __init__(self, proxy, service_name, timeout, replies_ready):
         self._proxy = proxy
         self._service_name = service_name
         self._timeout = timeout
+        self._replies_ready = replies_ready
 
     def __getattr__(self, method_name):
         method = getattr(self._proxy, method_name)
-        service_name, timeout = self._service_name, self._timeout
+        service_name, timeout, replies_ready = self._service_name, self._timeout, self._replies_ready
 
         def call(*args, **kwargs):
             try:
-                reply = method.call_async(*args, **kwargs)
-            except UnknownService:
-                raise ServiceUnavailable(f"the {service_name} service is not running") from None
-            try:
                 with eventlet.Timeout(timeout):
+                    replies_ready.wait()
+                    try:
+                        reply = method.call_async(*args, **kwargs)
+                    except UnknownService:
+                        raise ServiceUnavailable(f"the {service_name} service is not running") from None
                     return reply.result()
             except eventlet.Timeout:
                 raise ServiceTimeout(
@@ -56,7 +58,12 @@ class ServiceRpc(RpcProxy):
         self.options["expiration"] = self.timeout
 
     def get_dependency(self, worker_ctx):
-        return DeadlineProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+        # nameko starts a container's extensions all at once, so a worker (an eager timer, the
+        # first HTTP request) can call before the reply queue is consumed, and the reply is
+        # dropped. Wait for the reply consumer first; it is ready after the first moments.
+        replies_ready = self.rpc_reply_listener.queue_consumer._consumers_ready
+        return DeadlineProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout,
+                             replies_ready)
 
 
 # The RPC entrypoint every service uses: domain errors are the caller's doing, so nameko
