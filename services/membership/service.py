@@ -96,7 +96,8 @@ class MembershipService:
             "slug": data.get("slug") or domain.slugify(data["name"]), "domain": data["domain"],
             "description": data["description"], "tags": data.get("tags", []),
             "visibility": data["visibility"], "join_policy": data["join_policy"],
-            "partners": [], "archived": False, "member_count": 1, "created_by": actor.user_id,
+            "partners": [], "archived": False, "member_count": 1, "owner_count": 1,
+            "created_by": actor.user_id,
             "created_at": now(), "updated_at": now(),
         }
         owner = new_membership(community["_id"], actor.user_id, actor.organisation, "owner", "creation")
@@ -206,7 +207,8 @@ class MembershipService:
             {**member_facts({**target, "role": role}), "previous_role": target["role"],
              "changed_by": actor.user_id}, community,
         )
-        return s.MembershipSchema().dump(self.store.set_role(community_id, user_id, role, [event]))
+        changed = self.store.set_role(community_id, user_id, target["role"], role, [event])
+        return s.MembershipSchema().dump(changed)
 
     @rpc
     def remove_member(self, community_id, user_id):
@@ -219,7 +221,7 @@ class MembershipService:
             data["removed_by"] = actor.user_id
         event = self._event(f"member.{how}", f"communities/{community_id}/members/{user_id}",
                             data, community)
-        self.store.end_membership(community_id, user_id, how, [event])
+        self.store.end_membership(community_id, user_id, target["role"], how, [event])
         return {"community_id": community_id, "user_id": user_id, "status": how}
 
     @rpc

@@ -45,16 +45,21 @@ class MembershipRepository:
         self.recount_members()
 
     def recount_members(self):
-        counts = {
-            row["_id"]: row["count"] for row in self.memberships.aggregate([
-                {"$match": {"active": True}},
-                {"$group": {"_id": "$community_id", "count": {"$sum": 1}}},
-            ])
-        }
-        for community in self.communities.find({}, {"member_count": 1}):
-            count = counts.get(community["_id"], 0)
-            if community.get("member_count") != count:
-                self.communities.update_one({"_id": community["_id"]}, {"$set": {"member_count": count}})
+        """Member and owner counts from the memberships themselves."""
+        counts = {}
+        for row in self.memberships.aggregate([
+            {"$match": {"active": True}},
+            {"$group": {"_id": {"community": "$community_id", "owner": {"$eq": ["$role", "owner"]}},
+                        "count": {"$sum": 1}}},
+        ]):
+            members, owners = counts.get(row["_id"]["community"], (0, 0))
+            owners += row["count"] if row["_id"]["owner"] else 0
+            counts[row["_id"]["community"]] = (members + row["count"], owners)
+        for community in self.communities.find({}, {"member_count": 1, "owner_count": 1}):
+            members, owners = counts.get(community["_id"], (0, 0))
+            if (community.get("member_count"), community.get("owner_count")) != (members, owners):
+                self.communities.update_one({"_id": community["_id"]},
+                                            {"$set": {"member_count": members, "owner_count": owners}})
 
     def ping(self):
         self.organisations.find_one({}, {"_id": 1})
@@ -136,9 +141,18 @@ class MembershipRepository:
         return strip_outbox(document)
 
     def owner_count(self, community_id):
-        return self.memberships.count_documents(
-            {"community_id": community_id, "active": True, "role": "owner"},
+        return self.community(community_id).get("owner_count", 0)
+
+    def _release_owner(self, community_id):
+        """Count one owner fewer, unless that would leave none: the last-owner rule, atomically."""
+        result = self.communities.update_one(
+            {"_id": community_id, "owner_count": {"$gt": 1}}, {"$inc": {"owner_count": -1}},
         )
+        if result.modified_count == 0:
+            raise Conflict("the last owner cannot leave or be demoted; make someone else owner first")
+
+    def _count_owner(self, community_id, change):
+        self.communities.update_one({"_id": community_id}, {"$inc": {"owner_count": change}})
 
     def add_membership(self, membership, events):
         """Insert, or revive a past membership; Conflict when it is already active."""
@@ -152,24 +166,38 @@ class MembershipRepository:
             if result.modified_count == 0:
                 raise Conflict("already a member of this community") from None
         self._count_member(membership["community_id"], 1)
+        if membership["role"] == "owner":
+            self._count_owner(membership["community_id"], 1)
 
-    def end_membership(self, community_id, user_id, how, events):
+    def end_membership(self, community_id, user_id, role, how, events):
+        """End an active membership held with ``role``; an owner only while another remains."""
+        if role == "owner":
+            self._release_owner(community_id)
         result = self.memberships.update_one(
-            {"_id": membership_id(community_id, user_id), "active": True},
+            {"_id": membership_id(community_id, user_id), "active": True, "role": role},
             push_events({"$set": {"active": False, "ended_at": now(), "ended_how": how}}, events),
         )
         if result.modified_count == 0:
-            raise Conflict("that person is no longer a member")
+            if role == "owner":
+                self._count_owner(community_id, 1)
+            raise Conflict("that membership changed meanwhile; try again")
         self._count_member(community_id, -1)
 
-    def set_role(self, community_id, user_id, role, events):
+    def set_role(self, community_id, user_id, previous, role, events):
+        """Change an active member's role from ``previous``; demoting an owner only while another remains."""
+        if previous == "owner":
+            self._release_owner(community_id)
         document = self.memberships.find_one_and_update(
-            {"_id": membership_id(community_id, user_id), "active": True},
+            {"_id": membership_id(community_id, user_id), "active": True, "role": previous},
             push_events({"$set": {"role": role}}, events),
             return_document=ReturnDocument.AFTER,
         )
         if document is None:
-            raise Conflict("that person is no longer a member")
+            if previous == "owner":
+                self._count_owner(community_id, 1)
+            raise Conflict("that membership changed meanwhile; try again")
+        if role == "owner":
+            self._count_owner(community_id, 1)
         return strip_outbox(document)
 
     def list_members(self, community_id, *, role=None, limit, cursor):

@@ -142,3 +142,24 @@ def test_member_counts_are_recounted_at_start(make):
     make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"member_count": 9}})
     make.repository.prepare()
     assert make.repository.member_count(community["id"]) == 2
+
+
+def test_last_owner_rule_holds_when_the_check_races(make):
+    community = _community(make)
+    make(actor("bob")).join(community_id=community["id"])
+    ann = make(actor("ann"))
+    ann.set_role(community_id=community["id"], user_id="bob", fields={"role": "owner"})
+    # Both owners passed the domain check (two owners seen) before either write, as two
+    # replicas could: the store's atomic owner count lets only one of them go.
+    make.repository.end_membership(community["id"], "ann", "owner", "left", [])
+    with pytest.raises(Conflict):
+        make.repository.end_membership(community["id"], "bob", "owner", "left", [])
+    assert make.repository.owner_count(community["id"]) == 1
+    assert make.repository.membership(community["id"], "bob")["role"] == "owner"
+
+
+def test_owner_counts_are_recounted_at_start(make):
+    community = _community(make)
+    make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"owner_count": 5}})
+    make.repository.prepare()
+    assert make.repository.owner_count(community["id"]) == 1
