@@ -348,13 +348,16 @@ class EventsService:
         self._end_membership(event)
 
     def _end_membership(self, event):
-        data = event["data"]
-        self.store.project_membership(data, False, _event_time(event))
-        registrations = self.store.registrations_of_user(data["user_id"], ("confirmed", "waitlisted"))
+        self.store.project_membership(event["data"], False, _event_time(event))
+        self._cancel_future_registrations(event["data"]["community_id"], event["data"]["user_id"])
+
+    def _cancel_future_registrations(self, community_id, user_id):
+        """Someone left: their seats and waitlist places for the community's future workshops go."""
+        registrations = self.store.registrations_of_user(user_id, ("confirmed", "waitlisted"))
         workshops = self.store.workshops_by_id({r["workshop_id"] for r in registrations})
         for registration in registrations:
             workshop = workshops.get(registration["workshop_id"])
-            if workshop and workshop["community_id"] == data["community_id"] and workshop["starts_at"] > now():
+            if workshop and workshop["community_id"] == community_id and workshop["starts_at"] > now():
                 seating.cancel(self.store, self._recorder(workshop), workshop, registration, "left_community")
 
     @timer(interval=CATCH_UP_RETRY_SECONDS, eager=True)
@@ -375,7 +378,8 @@ class EventsService:
         except DomainError as error:
             log.warning("membership catch-up postponed: %s", error.message)
             return
-        self.store.deactivate_memberships_missing_from(present, started)
+        for ended in self.store.deactivate_memberships_missing_from(present, started):
+            self._cancel_future_registrations(ended["community_id"], ended["user_id"])
         self.store.caught_up(started)
 
     def _export(self, method):

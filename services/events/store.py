@@ -256,11 +256,13 @@ class WorkshopRepository:
         self._project(self.memberships, key, fields, as_of)
 
     def deactivate_memberships_missing_from(self, present_keys, before):
-        """After a full catch-up: memberships the snapshot no longer has have ended."""
-        self.memberships.update_many(
-            {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}},
-            {"$set": {"active": False, "as_of": before}},
-        )
+        """After a full catch-up: memberships the snapshot no longer has have ended; returns them."""
+        query = {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}}
+        ended = list(self.memberships.find(query))
+        for membership in ended:
+            self.memberships.update_one({"_id": membership["_id"], "as_of": {"$lt": before}},
+                                        {"$set": {"active": False, "as_of": before}})
+        return ended
 
     def last_catch_up(self):
         document = self.sync.find_one({"_id": "membership"})

@@ -188,3 +188,26 @@ def test_transcript_totals_by_community_and_domain():
     assert totals["total_credits"] == 4
     assert totals["by_community"] == {"c1": 2, "c2": 2}
     assert totals["by_domain"] == {"eng": 3.5, "unknown": 0.5}
+
+
+def test_catch_up_ends_memberships_gone_from_membership_and_their_registrations(make):
+    workshop = _workshop(make, capacity=1)
+    bob, cat = make.join("bob"), make.join("cat")
+    make(bob).register(workshop_id=workshop["id"])
+    make(cat).register(workshop_id=workshop["id"])
+    service = make(None)
+    snapshot = {
+        "export_communities": {"items": [{"id": "c1", "organisation": "acme", "name": "Guild",
+                                          "domain": "eng", "visibility": "organisation",
+                                          "partners": [], "archived": False}], "next_cursor": None},
+        "export_memberships": {"items": [
+            {"community_id": "c1", "user_id": u, "organisation": "acme", "role": r}
+            for u, r in (("ann", "owner"), ("cat", "member"))], "next_cursor": None},
+    }
+    service.membership = type("Membership", (), {
+        name: staticmethod(lambda limit, cursor, name=name: snapshot[name]) for name in snapshot})()
+    service.catch_up()
+    assert make.repository.membership("c1", "bob") is None
+    assert make.repository.registration(workshop["id"], "bob")["status"] == "cancelled"
+    assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
+    assert make.repository.last_catch_up() is not None
