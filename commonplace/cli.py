@@ -112,6 +112,19 @@ def catalogue(args):
     print(json.dumps(documents.asyncapi(), indent=2) if args.asyncapi else documents.markdown(), end="")
 
 
+def dead_letters(args):
+    from commonplace import dead_letters as letters
+
+    amqp_uri = config.load()["AMQP_URI"]
+    if args.replay:
+        moved = letters.replay(amqp_uri, args.replay, limit=args.limit)
+        print(f"moved {moved} message(s) from {args.replay}.dead back to {args.replay}")
+        return
+    services = [service_class(name) for name in SERVICES]
+    for queue in letters.handler_queues(services):
+        print(f"{letters.depth(amqp_uri, queue + '.dead'):8}  {queue}.dead")
+
+
 def ensure_broker(args):
     settings = config.load()
     try:
@@ -145,6 +158,13 @@ def main(argv=None):
     catalogue_parser = commands.add_parser("catalogue", help="print the catalogue of domain events")
     catalogue_parser.add_argument("--asyncapi", action="store_true", help="as AsyncAPI JSON")
     catalogue_parser.set_defaults(func=catalogue)
+
+    letters_parser = commands.add_parser(
+        "dead-letters", help="list dead-letter queues with their depth, or replay one")
+    letters_parser.add_argument("--replay", metavar="QUEUE",
+                                help="move QUEUE.dead's messages back to the handler queue QUEUE")
+    letters_parser.add_argument("--limit", type=int, help="move at most this many")
+    letters_parser.set_defaults(func=dead_letters)
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)

@@ -14,10 +14,11 @@ JOINED = "commonplace.membership.member.joined"
 class Recorder:
     name = "recorder"
     seen = []
+    mended = False
 
     @domain_event_handler("membership", JOINED)
     def on_joined(self, event):
-        if event["data"]["user_id"] == "poison":
+        if event["data"]["user_id"] == "poison" and not Recorder.mended:
             raise ValueError("this handler cannot take poison")
         Recorder.seen.append(event["id"])
 
@@ -103,4 +104,25 @@ def test_duplicates_are_recognised_after_a_restart(service_config):
         _wait(lambda: marker["id"] in Recorder.seen)
         assert event["id"] not in Recorder.seen
     finally:
+        container.stop()
+
+
+def test_dead_letters_are_listed_and_replayed_to_a_mended_handler(service_config):
+    from commonplace import dead_letters
+
+    queue_name = f"evt-membership-{JOINED}--recorder.on_joined"
+    assert dead_letters.handler_queues([Recorder]) == [queue_name]
+    container = _start(service_config)
+    try:
+        poison = _event("poison")
+        _publish(service_config["AMQP_URI"], poison)
+        dead = dead_letter_queue_name(queue_name)
+        _wait(lambda: dead_letters.depth(service_config["AMQP_URI"], dead) == 1)
+
+        Recorder.mended = True
+        assert dead_letters.replay(service_config["AMQP_URI"], queue_name) == 1
+        _wait(lambda: poison["id"] in Recorder.seen)
+        assert dead_letters.depth(service_config["AMQP_URI"], dead) == 0
+    finally:
+        Recorder.mended = False
         container.stop()
