@@ -198,3 +198,27 @@ def test_attendance_awards_credits_once_and_absent_takes_them_back(platform, acm
     assert given.status_code == 201 and given.json()["average_rating"] == 4
     assert platform.call("POST", f"{path}/feedback", people["bob"], {"rating": 5}).status_code == 409
     assert platform.call("POST", f"{path}/feedback", people["bob"], {"rating": 6}).status_code == 400
+
+
+def test_partner_organisation_members_register(platform, acme, globex):
+    ann, gus = acme.user("ann"), globex.user("gus")
+    community = known_community(platform, ann)
+    platform.call("POST", f"/v1/communities/{community['id']}/partners", ann, {"organisation": globex.slug})
+    assert platform.call("POST", f"/v1/communities/{community['id']}/join", gus).status_code == 201
+    workshop = schedule(platform, ann, community["id"])
+    assert register(platform, workshop["id"], gus)["status"] == "confirmed"
+
+
+def test_archiving_the_community_cancels_its_future_workshops(platform, acme):
+    ann = acme.user("ann")
+    community = known_community(platform, ann)
+    workshops = [schedule(platform, ann, community["id"]) for _ in range(2)]
+    assert platform.call("POST", f"/v1/communities/{community['id']}/archive", ann).status_code == 200
+    for workshop in workshops:
+        cancelled = until(lambda w=workshop: platform.call(
+            "GET", f"/v1/workshops/{w['id']}", ann).json()["status"] == "cancelled")
+        assert cancelled, workshop["id"]
+    late = platform.call("POST", f"/v1/communities/{community['id']}/workshops", ann, {
+        "title": "Too late", "format": "meetup", "starts_at": workshops[0]["starts_at"],
+        "ends_at": workshops[0]["ends_at"], "timezone": "UTC", "credits": 0})
+    assert late.status_code == 409
