@@ -29,10 +29,11 @@ EVENTS_HANDLED = Counter(
 def entrypoint_kind(entrypoint):
     """rpc, event, http or timer: what sort of entrypoint started a worker."""
     name = type(entrypoint).__name__.lower()
-    for kind in ("rpc", "event", "http", "timer"):
-        if kind in name:
+    for marker, kind in (("rpc", "rpc"), ("event", "event"), ("timer", "timer"),
+                         ("http", "http"), ("endpoint", "http")):
+        if marker in name:
             return kind
-    return "json" if "endpoint" in name else name
+    return name
 
 
 class Metrics(DependencyProvider):

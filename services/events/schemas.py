@@ -111,10 +111,6 @@ class RegistrationSchema(Schema):
     registered_at = fields.DateTime()
 
 
-class MyWorkshopSchema(WorkshopSchema):
-    pass
-
-
 class AttendanceRecordSchema(Schema):
     user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     status = fields.String(required=True, validate=validate.OneOf(ATTENDANCE))

@@ -130,8 +130,3 @@ class InvitationSchema(Schema):
 
 class PartnerSchema(Schema):
     organisation = fields.String(required=True, validate=SLUG)
-
-
-class HealthSchema(Schema):
-    service = fields.String()
-    status = fields.String()

@@ -107,3 +107,14 @@ def test_committed_catalogue_documents_are_current(capsys):
     generated = json.loads(capsys.readouterr().out)
     assert json.loads((docs / "asyncapi.json").read_text()) == generated
     assert "commonplace.events.registration.promoted" in generated["channels"]
+
+
+def test_entrypoints_are_labelled_by_kind():
+    from commonplace.handlers import DomainEventHandler
+    from commonplace.metrics import entrypoint_kind
+    from gateway.entrypoints import JsonEndpoint
+    from nameko.rpc import Rpc
+    from nameko.timer import Timer
+
+    kinds = [entrypoint_kind(cls.__new__(cls)) for cls in (Rpc, DomainEventHandler, Timer, JsonEndpoint)]
+    assert kinds == ["rpc", "event", "timer", "http"]
