@@ -7,6 +7,7 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -32,6 +33,10 @@ def run(args):
 
     settings = config.load()
     logs.configure(settings["LOG_LEVEL"])
+    if settings["JWT_SECRET"] == config.DEFAULT_JWT_SECRET and "gateway" in args.services:
+        logging.getLogger("commonplace").warning(
+            "JWT_SECRET is the built-in development secret: anyone can mint tokens. "
+            "Set JWT_SECRET before exposing this gateway.")
     if settings["METRICS_PORT"]:
         start_http_server(settings["METRICS_PORT"], addr="127.0.0.1")
     runner = ServiceRunner(settings)
