@@ -14,9 +14,12 @@ AUDIENCE = "commonplace"
 ALGORITHM = "HS256"
 
 
+CALENDAR_SCOPE = "calendar"
+
+
 def mint(secret, issuer, *, user_id, organisation=None, roles=(), name=None, email=None,
-         lifetime=datetime.timedelta(hours=12)):
-    """Sign a token for ``user_id``. Used by ``commonplace token`` and the tests."""
+         lifetime=datetime.timedelta(hours=12), scope=None):
+    """Sign a token for ``user_id``. A ``scope`` limits it to that use (``calendar``: feeds only)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
@@ -27,11 +30,17 @@ def mint(secret, issuer, *, user_id, organisation=None, roles=(), name=None, ema
     }
     if organisation:
         claims["org"] = organisation
+    if scope:
+        claims["scope"] = scope
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify(secret, issuer, token):
-    """Return the ``Actor`` a valid token names; raise ``Unauthenticated`` for anything else."""
+def verify(secret, issuer, token, scope=None):
+    """Return the ``Actor`` a valid token names; raise ``Unauthenticated`` for anything else.
+
+    A scoped token is accepted only where that ``scope`` is asked for, and only a scoped token
+    is accepted there.
+    """
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer,
@@ -41,6 +50,10 @@ def verify(secret, issuer, token):
         raise Unauthenticated("the token has expired") from None
     except jwt.InvalidTokenError as error:
         raise Unauthenticated(f"the token is not valid: {error}") from None
+    if claims.get("scope") != scope:
+        raise Unauthenticated(
+            f"this token is for {claims['scope']} feeds only" if claims.get("scope")
+            else f"this needs a {scope} token (POST /v1/me/calendar-token)")
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not set(roles) <= set(ROLES):
         raise Unauthenticated("the token's roles are not ones this platform knows")

@@ -34,14 +34,17 @@ def json_response(payload, status=200, headers=None):
                     mimetype="application/json")
 
 
-def bearer_actor(request, config, token_in_query=False):
+def bearer_actor(request, config, query_token_scope=None):
+    """The actor of the request's bearer token. Where ``query_token_scope`` is given, a token of
+    that scope may come as ``?access_token=`` instead: calendar apps cannot send headers."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if token_in_query and not header:
-        scheme, token = "bearer", request.args.get("access_token", "")
+    scope = None
+    if query_token_scope and not header:
+        scheme, token, scope = "bearer", request.args.get("access_token", ""), query_token_scope
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
-    return tokens.verify(config["JWT_SECRET"], config["JWT_ISSUER"], token.strip())
+    return tokens.verify(config["JWT_SECRET"], config["JWT_ISSUER"], token.strip(), scope=scope)
 
 
 def read_json_body(request, limit):
@@ -71,7 +74,7 @@ def validated(schema_cls, data, what):
 
 class JsonEndpoint(HttpRequestHandler):
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
-                 summary="", tag="", public=False, token_in_query=False, **kwargs):
+                 summary="", tag="", public=False, query_token_scope=None, **kwargs):
         super().__init__(method, url, **kwargs)
         self.status = status
         self.body = body
@@ -80,8 +83,7 @@ class JsonEndpoint(HttpRequestHandler):
         self.summary = summary
         self.tag = tag
         self.public = public
-        # Calendar apps subscribe to a URL and cannot send headers.
-        self.token_in_query = token_in_query
+        self.query_token_scope = query_token_scope
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
@@ -102,7 +104,7 @@ class JsonEndpoint(HttpRequestHandler):
         try:
             context_data = {"request_id": request_id}
             if not self.public:
-                actor = bearer_actor(request, self.container.config, self.token_in_query)
+                actor = bearer_actor(request, self.container.config, self.query_token_scope)
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)
             self.check_signature(args, kwargs)

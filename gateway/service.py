@@ -1,8 +1,14 @@
 """The HTTP gateway: routes mapped to service RPC calls. Permissions are the services' to decide."""
+import datetime
+
 import eventlet
+from marshmallow import Schema, fields
+from nameko.dependency_providers import Config
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
+from commonplace import tokens
+from commonplace.actor import CurrentActor
 from commonplace.errors import DomainError, NotFound
 from commonplace.metrics import Metrics
 from commonplace.pagination import PageQuerySchema
@@ -14,6 +20,13 @@ from services.events.transcript import render_csv
 from services.membership import schemas as ms
 
 HEALTH_TIMEOUT = 2.0
+CALENDAR_TOKEN_DAYS = 365
+
+
+class CalendarTokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    scope = fields.String()
 
 
 class GatewayService:
@@ -22,6 +35,8 @@ class GatewayService:
     membership = ServiceRpc("membership")
     events = ServiceRpc("events")
     metrics = Metrics()
+    current_actor = CurrentActor()
+    config = Config()
 
     def _services(self):
         return {"membership": self.membership, "events": self.events}
@@ -180,11 +195,25 @@ class GatewayService:
         return self.events.list_workshops(community_id=community_id, query=query)
 
     @endpoint("GET", "/v1/communities/<community_id>/calendar.ics", tag="workshops",
-              token_in_query=True,
-              summary="The community's workshops as an iCalendar feed (token also as ?access_token=)")
+              query_token_scope=tokens.CALENDAR_SCOPE,
+              summary="The community's workshops as an iCalendar feed "
+                      "(a calendar token may come as ?access_token=)")
     def community_calendar(self, request, community_id):
         return Response(self.events.calendar(community_id=community_id),
                         mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=calendar.ics"})
+
+    @endpoint("POST", "/v1/me/calendar-token", status=201, response=CalendarTokenSchema,
+              tag="workshops", summary="A long-lived token that can only read calendar feeds")
+    def calendar_token(self, request):
+        actor = self.current_actor()
+        lifetime = datetime.timedelta(days=CALENDAR_TOKEN_DAYS)
+        token = tokens.mint(
+            self.config["JWT_SECRET"], self.config["JWT_ISSUER"], user_id=actor.user_id,
+            organisation=actor.organisation, roles=actor.roles, lifetime=lifetime,
+            scope=tokens.CALENDAR_SCOPE,
+        )
+        expires_at = datetime.datetime.now(datetime.timezone.utc) + lifetime
+        return {"token": token, "expires_at": expires_at.isoformat(), "scope": tokens.CALENDAR_SCOPE}
 
     @endpoint("GET", "/v1/workshops/<workshop_id>", response=es.WorkshopSchema, tag="workshops",
               summary="A workshop, with seat counts and the caller's registration")

@@ -50,17 +50,23 @@ def test_calendar_round_trips_times_and_cancellations(platform, acme):
     assert str(cancelled["STATUS"]) == "CANCELLED" and int(cancelled["SEQUENCE"]) == 1
 
 
-def test_calendar_apps_may_send_the_token_in_the_url(platform, acme):
+def test_calendar_token_reads_feeds_from_the_url_and_nothing_else(platform, acme):
     ann = acme.user("ann")
     community = known_community(platform, ann)
     schedule(platform, ann, community["id"])
-    response = platform.http.get(
-        f"{platform.base}/v1/communities/{community['id']}/calendar.ics", params={"access_token": ann})
-    assert response.status_code == 200
-    assert platform.http.get(f"{platform.base}/v1/communities/{community['id']}/calendar.ics",
-                             params={"access_token": "forged"}).status_code == 401
-    elsewhere = platform.http.get(f"{platform.base}/v1/communities", params={"access_token": ann})
-    assert elsewhere.status_code == 401
+    feed_url = f"{platform.base}/v1/communities/{community['id']}/calendar.ics"
+
+    minted = platform.call("POST", "/v1/me/calendar-token", ann)
+    assert minted.status_code == 201 and minted.json()["scope"] == "calendar"
+    calendar_token = minted.json()["token"]
+    assert platform.http.get(feed_url, params={"access_token": calendar_token}).status_code == 200
+
+    # a full-power token does not belong in a URL, and a feed token opens nothing else
+    assert platform.http.get(feed_url, params={"access_token": ann}).status_code == 401
+    assert platform.http.get(feed_url, params={"access_token": "forged"}).status_code == 401
+    assert platform.call("GET", "/v1/communities", calendar_token).status_code == 401
+    assert platform.http.get(f"{platform.base}/v1/communities",
+                             params={"access_token": calendar_token}).status_code == 401
 
 
 def test_catalogue_lists_every_events_type():

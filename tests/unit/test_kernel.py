@@ -118,3 +118,13 @@ def test_entrypoints_are_labelled_by_kind():
 
     kinds = [entrypoint_kind(cls.__new__(cls)) for cls in (Rpc, DomainEventHandler, Timer, JsonEndpoint)]
     assert kinds == ["rpc", "event", "timer", "http"]
+
+
+def test_scoped_token_is_accepted_only_for_its_scope():
+    feed = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", scope="calendar")
+    assert tokens.verify("s", "commonplace", feed, scope="calendar").user_id == "ann"
+    with pytest.raises(Unauthenticated):
+        tokens.verify("s", "commonplace", feed)
+    full = tokens.mint("s", "commonplace", user_id="ann", organisation="acme")
+    with pytest.raises(Unauthenticated):
+        tokens.verify("s", "commonplace", full, scope="calendar")
