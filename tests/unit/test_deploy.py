@@ -28,3 +28,20 @@ def test_kubernetes_deploys_each_procfile_process():
     for name, command in procfile_commands().items():
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == command
+
+
+def test_dashboard_queries_only_metrics_the_platform_exports():
+    import json
+    import re
+
+    from prometheus_client import REGISTRY
+
+    import commonplace.metrics  # noqa: F401 - registers the platform's metrics
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    exported = {family.name + suffix for family in REGISTRY.collect()
+                for suffix in suffixes.get(family.type, ("",))}
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/commonplace.json").read_text())
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\b(commonplace_[a-z_]+)", target["expr"])}
+    assert queried and queried <= exported, queried - exported
