@@ -128,3 +128,17 @@ def test_scoped_token_is_accepted_only_for_its_scope():
     full = tokens.mint("s", "commonplace", user_id="ann", organisation="acme")
     with pytest.raises(Unauthenticated):
         tokens.verify("s", "commonplace", full, scope="calendar")
+
+
+def test_cli_token_prints_a_verifiable_token_alone_on_its_last_line(capsys, monkeypatch):
+    from commonplace.cli import main
+
+    monkeypatch.setenv("JWT_SECRET", "cli-secret")
+    main(["token", "--user", "ann", "--org", "acme", "--role", "org_admin"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    actor = tokens.verify("cli-secret", "commonplace", last)
+    assert (actor.user_id, actor.organisation, actor.roles) == ("ann", "acme", ("org_admin",))
+    main(["token", "--user", "root", "--role", "platform_admin"])
+    assert tokens.verify("cli-secret", "commonplace", capsys.readouterr().out.strip()).is_platform_admin
+    with pytest.raises(SystemExit):
+        main(["token", "--user", "ann"])
