@@ -31,12 +31,21 @@ def now():
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
-def isoformat(instant):
-    """RFC 3339 text of an aware datetime, always in UTC with a ``Z``."""
+def as_utc(instant):
+    """``instant`` in UTC; a naive datetime is taken to be UTC already (as BSON stores it)."""
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=datetime.timezone.utc)
-    text = instant.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
+        return instant.replace(tzinfo=datetime.timezone.utc)
+    return instant.astimezone(datetime.timezone.utc)
+
+
+def isoformat(instant):
+    """RFC 3339 text of a datetime, always in UTC with a ``Z``."""
+    return as_utc(instant).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text):
+    """The aware datetime of an RFC 3339 time such as an event's ``time``."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def make_event(service, short_type, *, subject, data, organisation=None, community=None):

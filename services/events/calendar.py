@@ -4,21 +4,15 @@ UID is stable per workshop, SEQUENCE is the workshop's change count (so calendar
 the old version), and a cancelled workshop stays in the feed with STATUS:CANCELLED so apps
 remove it. Times are written in UTC, which every calendar app converts for display.
 """
-import datetime
-
 from icalendar import Calendar, Event
+
+from commonplace.envelope import as_utc
 
 PRODUCT = "-//Commonplace//Workshops//EN"
 
 
 def workshop_uid(workshop_id):
     return f"{workshop_id}@commonplace"
-
-
-def _utc(instant):
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=datetime.timezone.utc)
-    return instant.astimezone(datetime.timezone.utc)
 
 
 def render(community_name, workshops):
@@ -31,9 +25,9 @@ def render(community_name, workshops):
     for workshop in workshops:
         entry = Event()
         entry.add("uid", workshop_uid(workshop["_id"]))
-        entry.add("dtstamp", _utc(workshop["updated_at"]))
-        entry.add("dtstart", _utc(workshop["starts_at"]))
-        entry.add("dtend", _utc(workshop["ends_at"]))
+        entry.add("dtstamp", as_utc(workshop["updated_at"]))
+        entry.add("dtstart", as_utc(workshop["starts_at"]))
+        entry.add("dtend", as_utc(workshop["ends_at"]))
         entry.add("sequence", workshop.get("sequence", 0))
         entry.add("summary", workshop["title"])
         if workshop.get("description"):

@@ -9,7 +9,7 @@ import logging
 from nameko.timer import timer
 
 from commonplace.actor import CurrentActor
-from commonplace.envelope import isoformat, now
+from commonplace.envelope import as_utc, isoformat, now, parse_time
 from commonplace.errors import Conflict, DomainError, NotFound
 from commonplace.handlers import domain_event_handler
 from commonplace.metrics import Metrics
@@ -31,11 +31,11 @@ CATCH_UP_RETRY_SECONDS = 10
 
 def _utc(instant):
     # Kept to the second, as calendars keep them, so a time reads back the same everywhere.
-    return instant.astimezone(datetime.timezone.utc).replace(microsecond=0)
+    return as_utc(instant).replace(microsecond=0)
 
 
 def _event_time(event):
-    return datetime.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+    return parse_time(event["time"])
 
 
 def workshop_facts(workshop):
@@ -57,11 +57,9 @@ class EventsService:
     metrics = Metrics()
     membership = ServiceRpc("membership")
 
-    def _record(self, short_type, subject, data, workshop=None, community=None):
-        community_id = workshop["community_id"] if workshop else community["_id"]
-        organisation = workshop["organisation"] if workshop else community.get("organisation")
+    def _record(self, short_type, subject, data, workshop):
         return self.outbox.new(short_type, subject=subject, data=data,
-                               community=community_id, organisation=organisation)
+                               community=workshop["community_id"], organisation=workshop["organisation"])
 
     def _recorder(self, workshop):
         return lambda short_type, subject, data: self._record(short_type, subject, data, workshop)

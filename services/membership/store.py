@@ -81,18 +81,18 @@ class MembershipRepository:
         """Store a community with its owner. The owner's membership goes first: should the
         process die between the two writes, it is an orphan nobody sees, and no event says
         anything that did not happen."""
+        taken = Conflict(f"the organisation already has a community with slug {community['slug']!r}",
+                         {"slug": ["already taken"]})
         if self.communities.find_one(
             {"organisation": community["organisation"], "slug": community["slug"]}, {"_id": 1},
         ):
-            raise Conflict(f"the organisation already has a community with slug {community['slug']!r}",
-                           {"slug": ["already taken"]})
+            raise taken
         self.memberships.insert_one(owner)
         try:
             self.communities.insert_one(with_events(community, events))
         except DuplicateKeyError:
             self.memberships.delete_one({"_id": owner["_id"]})
-            raise Conflict(f"the organisation already has a community with slug {community['slug']!r}",
-                           {"slug": ["already taken"]}) from None
+            raise taken from None
 
     def community(self, community_id):
         return strip_outbox(self.communities.find_one({"_id": community_id}))
