@@ -67,6 +67,15 @@ def create_community(platform, token, **fields):
     return response.json()
 
 
+def first_accepted(call, accept, timeout=10):
+    """The first response of ``call()`` that ``accept`` takes, retrying for up to ``timeout``."""
+    def probe():
+        response = call()
+        return response if accept(response) else None
+
+    return until(probe, timeout)
+
+
 def until(probe, timeout=10, interval=0.05):
     """The first truthy result of ``probe()``, for state that arrives by domain event."""
     deadline = time.monotonic() + timeout

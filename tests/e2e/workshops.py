@@ -1,7 +1,7 @@
 """Helpers for workshop tests: communities the events service already knows, workshops."""
 import datetime
 
-from tests.e2e.conftest import create_community, until
+from tests.e2e.conftest import create_community, first_accepted, until
 
 
 def in_future(**delta):
@@ -26,14 +26,17 @@ def member_of(platform, community_id, token):
     return token
 
 
-def schedule(platform, token, community_id, *, starts_in=datetime.timedelta(days=2),
-             hours=2, **fields):
+def workshop_body(*, starts_in=datetime.timedelta(days=2), hours=2, **fields):
     starts_at = datetime.datetime.now(datetime.timezone.utc) + starts_in
-    body = {
+    return {
         "title": "Pairing on legacy code", "format": "workshop",
         "starts_at": rfc3339(starts_at), "ends_at": rfc3339(starts_at + datetime.timedelta(hours=hours)),
         "timezone": "Europe/Amsterdam", "capacity": None, "credits": 1.5, **fields,
     }
+
+
+def schedule(platform, token, community_id, **fields):
+    body = workshop_body(**fields)
     response = platform.call("POST", f"/v1/communities/{community_id}/workshops", token, body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -42,7 +45,7 @@ def schedule(platform, token, community_id, *, starts_in=datetime.timedelta(days
 def register(platform, workshop_id, token, expect=201):
     """Register, retrying while the projection has not yet seen a fresh membership."""
     path = f"/v1/workshops/{workshop_id}/registrations"
-    response = until(lambda: (lambda r: r if r.status_code != 403 else None)(
-        platform.call("POST", path, token)))
+    response = first_accepted(lambda: platform.call("POST", path, token),
+                              lambda r: r.status_code != 403)
     assert response is not None and response.status_code == expect, getattr(response, "text", response)
     return response.json()

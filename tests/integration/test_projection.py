@@ -3,8 +3,10 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import Org, create_community, until
-from tests.e2e.workshops import schedule
+import datetime
+
+from tests.e2e.conftest import Org, create_community, first_accepted, until
+from tests.e2e.workshops import schedule, workshop_body
 from tests.platform import Platform
 
 
@@ -29,8 +31,7 @@ def test_registration_works_while_membership_is_down_and_removal_lands_on_catch_
     community = create_community(platform, ann)
     for token in (bob, cat):
         platform.call("POST", f"/v1/communities/{community['id']}/join", token)
-    first = until(lambda: (lambda r: r.json() if r.status_code == 201 else None)(platform.call(
-        "POST", f"/v1/communities/{community['id']}/workshops", ann, _workshop_body())))
+    first = _schedule_when_known(platform, ann, community["id"]).json()
     assert until(lambda: _register(platform, first["id"], cat) == 201)
     second = schedule(platform, ann, community["id"])
 
@@ -73,16 +74,17 @@ def _first_start_catches_up(platform):
 
     platform.start("events")
     platform.wait_healthy()
-    workshop = until(lambda: (lambda r: r.json() if r.status_code == 201 else None)(platform.call(
-        "POST", f"/v1/communities/{community['id']}/workshops", ann, _workshop_body())), timeout=20)
-    assert workshop, "the owner's role should have arrived by catch-up"
+    scheduled = _schedule_when_known(platform, ann, community["id"], timeout=20)
+    assert scheduled, "the owner's role should have arrived by catch-up"
+    workshop = scheduled.json()
     assert until(lambda: _register(platform, workshop["id"], dan) == 201)
 
 
-def _workshop_body():
-    import datetime
 
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-    return {"title": "Catch-up", "format": "meetup", "starts_at": start.isoformat(),
-            "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
-            "credits": 1, "capacity": 5}
+def _schedule_when_known(platform, token, community_id, timeout=10):
+    """Schedule once the events service's projection knows the community and its owner."""
+    body = workshop_body(starts_in=datetime.timedelta(days=1), hours=1, title="Catch-up",
+                         format="meetup", timezone="UTC", credits=1, capacity=5)
+    return first_accepted(
+        lambda: platform.call("POST", f"/v1/communities/{community_id}/workshops", token, body),
+        lambda r: r.status_code == 201, timeout)

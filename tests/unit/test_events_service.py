@@ -35,22 +35,21 @@ def make(memory_db, recorded):
     return worker
 
 
-def _workshop(make, capacity=None, starts_in=datetime.timedelta(days=1), credits=2.0):
+def _fields(starts_in=datetime.timedelta(days=1), **overrides):
     start = datetime.datetime.now(datetime.timezone.utc) + starts_in
-    return make(OWNER).schedule_workshop(community_id="c1", fields={
-        "title": "T", "format": "workshop", "starts_at": start.isoformat(),
-        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
-        "capacity": capacity, "credits": credits,
-    })
+    return {"title": "T", "format": "workshop", "starts_at": start.isoformat(),
+            "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC",
+            "credits": 2.0, **overrides}
+
+
+def _workshop(make, who=OWNER, **overrides):
+    return make(who).schedule_workshop(community_id="c1", fields=_fields(**overrides))
 
 
 def test_scheduling_records_the_workshop_and_its_event(make):
     service = make(OWNER)
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-    workshop = service.schedule_workshop(community_id="c1", fields={
-        "title": "T", "format": "webinar", "starts_at": start.isoformat(),
-        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "Asia/Tokyo",
-        "credits": 1})
+    workshop = service.schedule_workshop(community_id="c1", fields=_fields(
+        format="webinar", timezone="Asia/Tokyo"))
     assert workshop["status"] == "scheduled" and workshop["capacity"] is None
     assert service.outbox.types() == ["workshop.scheduled"]
 
@@ -58,16 +57,9 @@ def test_scheduling_records_the_workshop_and_its_event(make):
 def test_members_cannot_schedule_and_outsiders_cannot_see(make):
     _workshop(make)
     with pytest.raises(Forbidden):
-        _workshop_as(make, make.join("bob"))
+        _workshop(make, who=make.join("bob"))
     with pytest.raises(NotFound):
         make(actor("gus", "globex")).list_workshops(community_id="c1", query={})
-
-
-def _workshop_as(make, who):
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-    return make(who).schedule_workshop(community_id="c1", fields={
-        "title": "T", "format": "workshop", "starts_at": start.isoformat(),
-        "ends_at": (start + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC", "credits": 1})
 
 
 def test_full_workshop_waitlists_and_cancellation_promotes_first(make):
