@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from commonplace.envelope import now
 from commonplace.metrics import EVENTS_HANDLED
-from commonplace.storage import open_database, release
+from commonplace.storage import StoreClient
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ def dead_letter_queue_name(queue_name):
 
 class DomainEventHandler(EventHandler):
     """``@domain_event_handler("membership", "commonplace.membership.member.joined")``."""
+
+    store = StoreClient()
 
     def setup(self):
         super().setup()
@@ -59,12 +61,7 @@ class DomainEventHandler(EventHandler):
         # RabbitMQ drops dead letters bound for an exchange that does not exist yet.
         with Connection(config["AMQP_URI"]) as connection:
             self.dead_letters(connection).declare()
-        self.store_uri = config["STORE_URI"]
-        self.processed = open_database(self.store_uri, self.container.service_name)[PROCESSED]
-
-    def stop(self):
-        super().stop()
-        release(self.store_uri)
+        self.processed = self.store.database()[PROCESSED]
 
     def _key(self, body):
         return f"{body.get('source')}|{body.get('id')}"

@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from commonplace.envelope import make_event
-from commonplace.storage import open_database, release
+from commonplace.storage import StoreClient
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,11 @@ class EventRecorder:
 class Outbox(DependencyProvider):
     """Creates domain events for workers and relays stored ones to ``<service>.events``."""
 
+    store = StoreClient()
+
     def setup(self):
         config = self.container.config
-        self.uri = config["STORE_URI"]
-        self.db = open_database(self.uri, self.container.service_name)
+        self.db = self.store.database()
         self.exchange = get_event_exchange(self.container.service_name, config)
         self.publisher = Publisher(
             config["AMQP_URI"], use_confirms=True, serializer="json", declare=[self.exchange],
@@ -85,10 +86,11 @@ class Outbox(DependencyProvider):
         self._writers = set()
 
     def start(self):
-        self.container.spawn_managed_thread(self._sweep, identifier="outbox-sweep")
+        self._sweeper = self.container.spawn_managed_thread(self._sweep, identifier="outbox-sweep")
 
     def stop(self):
-        release(self.uri)
+        # Before the store client closes: a sweep after that would only fail.
+        self._sweeper.kill()
 
     kill = stop
 

@@ -1,18 +1,18 @@
-"""Opening a service's database from a URI, one client per process.
+"""A service's database, opened from ``STORE_URI`` by one client per process.
 
 ``mongodb://`` opens real MongoDB through pymongo; ``file://PATH`` opens the embedded
 litemongo store (SQLite files with the pymongo API) under PATH; ``memory://NAME`` opens an
 in-memory store for tests. Repositories use only what all three support.
+
+``StoreClient`` is a nameko shared extension: every extension of a service that touches its
+database (the ``Storage`` dependency, the outbox, the domain-event handlers) declares one, and
+nameko binds them all to the same instance, which opens the client once and closes it when
+the service stops.
 """
 import pathlib
-import threading
 from urllib.parse import urlparse
 
-from nameko.extensions import DependencyProvider
-
-_clients = {}  # uri -> [client, number of holders]
-_lock = threading.Lock()
-
+from nameko.extensions import DependencyProvider, SharedExtension
 
 _memory_stores = {}  # name -> store, so a memory URI opened again sees the same data
 
@@ -29,7 +29,33 @@ def _memory_store():
     return MemoryStore()
 
 
-def _client_for(uri):
+def _file_store(path):
+    from litemongo import sqlite_store
+
+    class FileStore(sqlite_store.ServerStore):
+        """litemongo's file store, safe when several processes open the same new store at once.
+
+        litemongo checks whether a directory exists and then creates it, so two processes
+        starting together could both try, and one would fail. Creating the directories with
+        ``exist_ok`` first leaves litemongo nothing to create.
+        """
+
+        def __init__(self, root):
+            root.mkdir(parents=True, exist_ok=True)
+            self._made = set()
+            super().__init__(root)
+
+        def __getitem__(self, db_name):
+            if db_name not in self._made:
+                (self._dirpath / db_name).mkdir(exist_ok=True)
+                self._made.add(db_name)
+            return super().__getitem__(db_name)
+
+    return FileStore(path.absolute())
+
+
+def connect(uri):
+    """A new client of the store at ``uri``; the caller closes it."""
     parsed = urlparse(uri)
     if parsed.scheme in ("mongodb", "mongodb+srv"):
         import pymongo
@@ -37,10 +63,9 @@ def _client_for(uri):
         return pymongo.MongoClient(uri, tz_aware=True)
     if parsed.scheme == "file":
         import litemongo
-        from litemongo import sqlite_store
 
-        path = pathlib.Path(parsed.netloc + parsed.path)
-        return litemongo.MongoClient(sqlite_store.ServerStore(path), tz_aware=True)
+        return litemongo.MongoClient(_file_store(pathlib.Path(parsed.netloc + parsed.path)),
+                                     tz_aware=True)
     if parsed.scheme == "memory":
         import litemongo
 
@@ -49,29 +74,30 @@ def _client_for(uri):
     raise ValueError(f"STORE_URI must start with mongodb://, file:// or memory://, not {uri!r}")
 
 
-def open_database(uri, name):
-    """Return database ``name`` on the store at ``uri``, sharing one client per URI per process.
+class StoreClient(SharedExtension):
+    """The service's one client of ``STORE_URI``, shared by every extension that declares one.
 
-    Every call must be matched by one ``release(uri)``; the client closes with the last one.
+    nameko sets a container's extensions up concurrently, so the client opens on first use,
+    whichever extension asks first.
     """
-    with _lock:
-        entry = _clients.get(uri)
-        if entry is None:
-            entry = _clients[uri] = [_client_for(uri), 0]
-        entry[1] += 1
-    return entry[0][name]
 
+    client = None
 
-def release(uri):
-    """Give back one hold on the client for ``uri``, closing it when nobody holds it."""
-    with _lock:
-        entry = _clients.get(uri)
-        if entry is None:
-            return
-        entry[1] -= 1
-        if entry[1] <= 0:
-            del _clients[uri]
-            entry[0].close()
+    def database(self):
+        """The service's own database (named after the service)."""
+        if self.client is None:
+            self.client = connect(self.container.config["STORE_URI"])
+        return self.client[self.container.service_name]
+
+    def setup(self):
+        self.database()
+
+    def stop(self):
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    kill = stop
 
 
 class Storage(DependencyProvider):
@@ -81,20 +107,14 @@ class Storage(DependencyProvider):
     start (indexes, repairs).
     """
 
-    def __init__(self, repository_cls, database=None):
+    store = StoreClient()
+
+    def __init__(self, repository_cls):
         self.repository_cls = repository_cls
-        self.database = database
 
     def setup(self):
-        name = self.database or self.container.service_name
-        self.uri = self.container.config["STORE_URI"]
-        self.repository = self.repository_cls(open_database(self.uri, name))
+        self.repository = self.repository_cls(self.store.database())
         self.repository.prepare()
-
-    def stop(self):
-        release(self.uri)
-
-    kill = stop
 
     def get_dependency(self, worker_ctx):
         return self.repository

@@ -5,7 +5,7 @@ import pytest
 
 from commonplace.actor import Actor
 from commonplace.outbox import EventRecorder
-from commonplace.storage import open_database, release
+from commonplace.storage import connect
 
 
 # The repository suite runs on the in-memory store always, and also on a real MongoDB
@@ -22,17 +22,18 @@ def memory_db(request):
         uri, prefix = os.environ["MONGO_URI"], f"t{uuid.uuid4().hex[:12]}-"
     else:
         uri, prefix = f"memory://unit-{uuid.uuid4().hex}", ""
+    client = connect(uri)
     opened = []
 
     def open_(name):
-        opened.append(open_database(uri, prefix + name))
+        opened.append(client[prefix + name])
         return opened[-1]
 
     yield open_
-    for db in opened:
-        if prefix:
-            db.client.drop_database(db.name)
-        release(uri)
+    if prefix:
+        for db in opened:
+            client.drop_database(db.name)
+    client.close()
 
 
 class Recorded(EventRecorder):

@@ -1,0 +1,53 @@
+"""Opening stores: the embedded store opens safely when processes start together."""
+import pathlib
+
+import eventlet
+import pytest
+
+from commonplace.storage import connect
+
+
+@pytest.fixture
+def slow_directory_check(monkeypatch):
+    """Widen the window between litemongo's "does the directory exist?" and its mkdir, as when
+    another process creates the directory in between."""
+    exists = pathlib.Path.exists
+
+    def slow_exists(path):
+        found = exists(path)
+        if not found:
+            eventlet.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(pathlib.Path, "exists", slow_exists)
+
+
+def test_two_openers_of_a_new_file_store_both_succeed(tmp_path, slow_directory_check):
+    uri = f"file://{tmp_path}/store"
+
+    def open_and_write(n):
+        client = connect(uri)
+        try:
+            client["membership"]["things"].insert_one({"_id": n})
+        finally:
+            client.close()
+
+    openers = [eventlet.spawn(open_and_write, n) for n in range(2)]
+    for opener in openers:
+        opener.wait()
+    client = connect(uri)
+    assert sorted(d["_id"] for d in client["membership"]["things"].find()) == [0, 1]
+    client.close()
+
+
+def test_memory_store_opened_again_sees_the_same_data():
+    first = connect("memory://shared-by-name")
+    first["db"]["c"].insert_one({"_id": 1})
+    first.close()
+    second = connect("memory://shared-by-name")
+    assert second["db"]["c"].find_one({"_id": 1}) == {"_id": 1}
+
+
+def test_unknown_store_scheme_is_refused():
+    with pytest.raises(ValueError):
+        connect("redis://localhost")
