@@ -5,6 +5,8 @@ Each domain-event handler's queue ``Q`` has a dead-letter queue ``Q.dead`` (see
 attempt count reset, once the cause of the failures is fixed; the handler's deduplication
 makes a replay of an already-handled event harmless.
 """
+import inspect
+
 from kombu import Connection
 
 from commonplace.handlers import ATTEMPTS_HEADER, DomainEventHandler, dead_letter_queue_name
@@ -14,7 +16,7 @@ def handler_queues(service_classes):
     """The queue of every domain-event handler the given service classes declare."""
     queues = []
     for service in service_classes:
-        for method_name, method in vars(service).items():
+        for method_name, method in inspect.getmembers(service, inspect.isfunction):
             for entrypoint in getattr(method, "nameko_entrypoints", ()):
                 if isinstance(entrypoint, DomainEventHandler):
                     # nameko's name for a service-pool event queue

@@ -4,10 +4,11 @@ A type is ``commonplace.<service>.<entity>.<verb>``. Each has a marshmallow sche
 ``data``, registered with ``@event_type``; the catalogue feeds the AsyncAPI document and the
 contract tests.
 """
-import datetime
 import uuid
 
 from marshmallow import RAISE, Schema, fields, validate
+
+from commonplace.clock import isoformat, now
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -23,29 +24,6 @@ def event_type(full_type, description):
         return schema_cls
 
     return register
-
-
-def now():
-    """The current instant, timezone-aware UTC, to the millisecond (what BSON stores)."""
-    instant = datetime.datetime.now(datetime.timezone.utc)
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
-
-
-def as_utc(instant):
-    """``instant`` in UTC; a naive datetime is taken to be UTC already (as BSON stores it)."""
-    if instant.tzinfo is None:
-        return instant.replace(tzinfo=datetime.timezone.utc)
-    return instant.astimezone(datetime.timezone.utc)
-
-
-def isoformat(instant):
-    """RFC 3339 text of a datetime, always in UTC with a ``Z``."""
-    return as_utc(instant).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text):
-    """The aware datetime of an RFC 3339 time such as an event's ``time``."""
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def make_event(service, short_type, *, subject, data, organisation=None, community=None):

@@ -1,17 +1,22 @@
-"""Typed domain errors, shared by every service and the gateway.
+"""Typed errors, shared by every service and the gateway.
 
-Services raise these; nameko serialises them into the RPC reply; the gateway gets the same
-class back (they are registered with nameko's remote-error registry) and maps it to an HTTP
-status with a JSON body ``{"error": {"code", "message", "fields"}}``.
+Two families, never to be confused: ``DomainError`` is what a caller caused (bad input, no
+permission, a conflict), and ``ServiceOutage`` is a service that did not answer, which is
+nobody's input's fault. A service calling another can tell "you asked wrongly" from "they are
+down" by the family alone.
+
+Services raise these; nameko serialises them into the RPC reply; the caller gets the same
+class back (they are registered with nameko's remote-error registry), and the gateway maps it
+to an HTTP status with a JSON body ``{"error": {"code", "message", "fields"}}``.
 """
 from nameko.exceptions import deserialize_to_instance
 
 
-class DomainError(Exception):
-    """Base of every error a caller caused. ``fields`` maps input field names to messages."""
+class PlatformError(Exception):
+    """An error with an HTTP status. ``fields`` maps input field names to messages."""
 
-    status = 400
-    code = "bad_request"
+    status = 500
+    code = "internal"
 
     def __init__(self, message, fields=None):
         super().__init__(message, fields or {})
@@ -26,6 +31,13 @@ class DomainError(Exception):
 
     def to_body(self):
         return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+class DomainError(PlatformError):
+    """Base of every error a caller caused."""
+
+    status = 400
+    code = "bad_request"
 
 
 class Invalid(DomainError):
@@ -73,21 +85,30 @@ class Unprocessable(DomainError):
     code = "unprocessable"
 
 
-class ServiceUnavailable(DomainError):
+class ServiceOutage(PlatformError):
+    """A service did not answer: not the caller's doing, and worth retrying later."""
+
     status = 503
     code = "service_unavailable"
 
 
-class ServiceTimeout(DomainError):
+class ServiceUnavailable(ServiceOutage):
+    """No instance of the service is running."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class ServiceTimeout(ServiceOutage):
+    """The service did not answer within the caller's deadline."""
+
     status = 504
     code = "service_timeout"
 
 
-DOMAIN_ERRORS = (
-    Invalid, Unauthenticated, Forbidden, NotFound, Conflict, PayloadTooLarge,
-    Unprocessable, ServiceUnavailable, ServiceTimeout,
-)
-
 # So that a service's NotFound comes back from an RPC call as NotFound, not RemoteError.
-for _error in (DomainError,) + DOMAIN_ERRORS:
+for _error in (
+    PlatformError, DomainError, Invalid, Unauthenticated, Forbidden, NotFound, Conflict,
+    PayloadTooLarge, Unprocessable, ServiceOutage, ServiceUnavailable, ServiceTimeout,
+):
     deserialize_to_instance(_error)

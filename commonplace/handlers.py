@@ -21,7 +21,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from pymongo.errors import DuplicateKeyError
 
-from commonplace.envelope import now
+from commonplace.clock import now
 from commonplace.metrics import EVENTS_HANDLED
 from commonplace.storage import StoreClient
 

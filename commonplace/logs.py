@@ -3,7 +3,7 @@ import json
 import logging
 import sys
 
-from commonplace.envelope import isoformat, now
+from commonplace.clock import isoformat, now
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 

@@ -1,12 +1,15 @@
 """The transactional outbox: a domain event is stored with the state it describes.
 
-A repository writes events into the very document it changes (``with_events`` for an insert,
-``push_events`` for an update), so one atomic single-document write records both; no
-multi-document transaction is needed, which the embedded store lacks. The ``Outbox``
-dependency provider then relays pending events to the service's topic exchange with
-publisher confirms and removes them from their documents. A crash between the write and the
-publish delays an event until the next sweep (at start, then every ``OUTBOX_INTERVAL``); a
-crash between the publish and the removal publishes it twice, which consumers absorb by
+The domain makes a change's events (``envelope.make_event``); the repository writes them into
+the very document it changes (``with_events`` for an insert, ``push_events`` for an update),
+so one atomic single-document write records both; no multi-document transaction is needed,
+which the embedded store lacks. The ``Outbox`` dependency provider then relays pending
+events to the service's topic exchange with publisher confirms and removes them from their
+documents: after every worker during which this process stored events, and in a sweep at
+start and every ``OUTBOX_INTERVAL``.
+
+A crash between the write and the publish delays an event until the next sweep; a crash
+between the publish and the removal publishes it twice, which consumers absorb by
 deduplicating on the event id.
 """
 import logging
@@ -19,7 +22,6 @@ from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
-from commonplace.envelope import make_event
 from commonplace.storage import StoreClient
 
 log = logging.getLogger(__name__)
@@ -28,15 +30,30 @@ OUTBOX = "_outbox"
 PENDING = "_outbox_pending"
 
 
+# How many times this process has written events. A worker during which it changed relays
+# when it ends, by which time its own writes have landed. (A mark per worker would need the
+# repository to know its worker; a process-wide count costs a read-only worker nothing.)
+_writes = 0
+
+
+def _count_write():
+    global _writes
+    _writes += 1
+
+
 def with_events(document, events):
     """Return ``document`` carrying ``events`` in its outbox, ready for ``insert_one``."""
-    return {**document, OUTBOX: list(events), PENDING: True} if events else dict(document)
+    if not events:
+        return dict(document)
+    _count_write()
+    return {**document, OUTBOX: list(events), PENDING: True}
 
 
 def push_events(update, events):
     """Return the update ``update`` that also appends ``events`` to the document's outbox."""
     if not events:
         return update
+    _count_write()
     update = {key: dict(value) for key, value in update.items()}
     update.setdefault("$push", {})[OUTBOX] = {"$each": list(events)}
     update.setdefault("$set", {})[PENDING] = True
@@ -50,24 +67,25 @@ def strip_outbox(document):
     return {k: v for k, v in document.items() if k not in (OUTBOX, PENDING)}
 
 
-class EventRecorder:
-    """What a worker uses to create the domain events it will store with its writes."""
-
-    def __init__(self, service_name, on_new):
-        self.service_name = service_name
-        self._on_new = on_new
-
-    def new(self, short_type, *, subject, data, organisation=None, community=None):
-        event = make_event(
-            self.service_name, short_type, subject=subject, data=data,
-            organisation=organisation, community=community,
-        )
-        self._on_new()
-        return event
+def pending_events(db):
+    """Every event stored in ``db`` and not yet relayed, oldest first, as
+    ``(collection, document id, event)``."""
+    pending = []
+    for name in db.list_collection_names():
+        collection = db[name]
+        for document in collection.find({PENDING: True}, {OUTBOX: 1}):
+            for event in document.get(OUTBOX, []):
+                pending.append((collection, document["_id"], event))
+    pending.sort(key=lambda entry: entry[2]["time"])
+    return pending
 
 
 class Outbox(DependencyProvider):
-    """Creates domain events for workers and relays stored ones to ``<service>.events``."""
+    """Relays the domain events a service stored to ``<service>.events``.
+
+    Workers do not use it: a service declares it, as it declares its metrics, for what it
+    does around every worker and in the background.
+    """
 
     store = StoreClient()
 
@@ -83,7 +101,7 @@ class Outbox(DependencyProvider):
         self._lock = Semaphore()
         self._again = False
         self._indexed = set()
-        self._writers = set()
+        self._writes_before = {}
 
     def start(self):
         self._sweeper = self.container.spawn_managed_thread(self._sweep, identifier="outbox-sweep")
@@ -94,16 +112,15 @@ class Outbox(DependencyProvider):
 
     kill = stop
 
-    def get_dependency(self, worker_ctx):
-        return EventRecorder(self.container.service_name, lambda: self._writers.add(worker_ctx))
+    def worker_setup(self, worker_ctx):
+        self._writes_before[worker_ctx] = _writes
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        if worker_ctx in self._writers:
-            self._writers.discard(worker_ctx)
+        if self._writes_before.pop(worker_ctx, _writes) != _writes:
             self.relay_safely()
 
     def worker_teardown(self, worker_ctx):
-        self._writers.discard(worker_ctx)
+        self._writes_before.pop(worker_ctx, None)
 
     def _sweep(self):
         while True:
@@ -134,17 +151,10 @@ class Outbox(DependencyProvider):
                     break
 
     def _relay_once(self):
-        pending = []
-        for name in self.db.list_collection_names():
-            collection = self.db[name]
-            if name not in self._indexed:
-                collection.create_index(PENDING, sparse=True)
-                self._indexed.add(name)
-            for document in collection.find({PENDING: True}, {OUTBOX: 1}):
-                for event in document.get(OUTBOX, []):
-                    pending.append((event["time"], collection, document["_id"], event))
-        pending.sort(key=lambda entry: entry[0])
-        for _, collection, document_id, event in pending:
+        for name in set(self.db.list_collection_names()) - self._indexed:
+            self.db[name].create_index(PENDING, sparse=True)
+            self._indexed.add(name)
+        for collection, document_id, event in pending_events(self.db):
             if "outbox.before_publish" in self.failpoints:
                 # Fault injection for the crash tests: die exactly in the window the outbox covers.
                 os.kill(os.getpid(), signal.SIGKILL)

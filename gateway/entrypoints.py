@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from commonplace import tokens
-from commonplace.errors import DomainError, Invalid, PayloadTooLarge, Unauthenticated
+from commonplace.errors import Invalid, PayloadTooLarge, PlatformError, Unauthenticated
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 log = logging.getLogger("commonplace.gateway")
@@ -135,7 +135,7 @@ class JsonEndpoint(HttpRequestHandler):
         return json_response(payload, status)
 
     def response_from_exception(self, exc):
-        if isinstance(exc, DomainError):
+        if isinstance(exc, PlatformError):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
             return json_response(exc.to_body(), exc.status, headers)
         if isinstance(exc, BadRequest):

@@ -9,14 +9,13 @@ from werkzeug.wrappers import Response
 
 from commonplace import tokens
 from commonplace.actor import CurrentActor
-from commonplace.errors import DomainError, NotFound
+from commonplace.errors import NotFound, ServiceOutage
 from commonplace.metrics import Metrics
 from commonplace.pagination import PageQuerySchema
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import openapi_document, page_of
 from services.events import schemas as es
-from services.events.transcript import render_csv
 from services.membership import schemas as ms
 
 HEALTH_TIMEOUT = 2.0
@@ -52,7 +51,7 @@ class GatewayService:
             try:
                 with eventlet.Timeout(HEALTH_TIMEOUT):
                     report[name] = call.wait()["status"]
-            except (DomainError, eventlet.Timeout) as error:
+            except (ServiceOutage, eventlet.Timeout) as error:
                 report[name] = getattr(error, "code", "service_timeout")
         healthy = all(status == "ok" for status in report.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "services": report}
@@ -271,8 +270,7 @@ class GatewayService:
               tag="registrations",
               summary="Your professional-development credits (CSV with Accept: text/csv)")
     def transcript(self, request, query):
-        transcript = self.events.transcript(query=query)
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-            return Response(render_csv(transcript), mimetype="text/csv",
+            return Response(self.events.transcript_csv(query=query), mimetype="text/csv",
                             headers={"Content-Disposition": "attachment; filename=transcript.csv"})
-        return transcript
+        return self.events.transcript(query=query)

@@ -2,6 +2,7 @@ import eventlet
 
 eventlet.monkey_patch()  # nameko 2.14 leaves it to the test runner
 
+import logging  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import uuid  # noqa: E402
@@ -55,3 +56,11 @@ def fresh_vhost_uri(amqp_uri):
     _rabbitmqctl("set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*")
     yield urlunparse(parsed._replace(path="/" + vhost))
     _rabbitmqctl("delete_vhost", vhost)
+
+
+def pytest_unconfigure(config):
+    # Handlers that die while the interpreter finalises its greenlets would take logging's
+    # (eventlet-patched) lock from a dying greenlet, which prints "greenlet is being
+    # finalized". Shut logging down now and leave it nothing to do then.
+    logging.shutdown()
+    logging._handlerList.clear()

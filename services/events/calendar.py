@@ -6,7 +6,7 @@ remove it. Times are written in UTC, which every calendar app converts for displ
 """
 from icalendar import Calendar, Event
 
-from commonplace.envelope import as_utc
+from commonplace.clock import as_utc
 
 PRODUCT = "-//Commonplace//Workshops//EN"
 
@@ -15,7 +15,7 @@ def workshop_uid(workshop_id):
     return f"{workshop_id}@commonplace"
 
 
-def render(community_name, workshops):
+def render_calendar(community_name, workshops):
     """The .ics text of ``workshops`` (the repository's dicts)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)

@@ -2,11 +2,34 @@
 
 "Event" here means a message on the bus; what people attend is a *workshop*.
 """
+from functools import partial
+
 from marshmallow import Schema, fields
 
-from commonplace.envelope import event_type
+from commonplace.clock import isoformat
+from commonplace.envelope import event_type, make_event
 
-PREFIX = "commonplace.events."
+SERVICE = "events"
+PREFIX = f"commonplace.{SERVICE}."
+
+new_event = partial(make_event, SERVICE)
+
+
+def workshop_event(short_type, workshop, subject, data):
+    """A new event about ``workshop`` (its community and organisation go in the envelope)."""
+    return new_event(short_type, subject=subject, data=data, community=workshop["community_id"],
+                     organisation=workshop["organisation"])
+
+
+def workshop_facts(workshop):
+    """The part of a workshop every workshop event carries."""
+    return {
+        "workshop_id": workshop["_id"], "community_id": workshop["community_id"],
+        "title": workshop["title"], "format": workshop["format"],
+        "starts_at": isoformat(workshop["starts_at"]), "ends_at": isoformat(workshop["ends_at"]),
+        "timezone": workshop["timezone"], "capacity": workshop["capacity"],
+        "credits": workshop["credits"], "sequence": workshop.get("sequence", 0),
+    }
 
 
 class _Workshop(Schema):

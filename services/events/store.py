@@ -5,29 +5,19 @@ workshops      _id = ObjectId hex. ``seats_left`` and ``confirmed_count`` change
                workshop has ``seats_left`` = UNLIMITED. ``waitlist_next`` hands out waitlist
                order; ``order_key`` sorts by start time.
 registrations  _id = "<workshop_id>:<user_id>", kept when cancelled (history, and the event).
-communities, memberships
-               this service's projection of the membership service, fed by its domain events
-               and a catch-up by RPC; ``as_of`` keeps an older message from undoing a newer one.
+
+The service's copy of communities and memberships is the kernel's (``commonplace.projection``).
 """
-from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from commonplace.envelope import isoformat, now
+from commonplace.clock import isoformat, now
 from commonplace.errors import Conflict
+from commonplace.ids import pair_id
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 
 UNLIMITED = 10**9
-
-
-def new_id():
-    return str(ObjectId())
-
-
-def pair_key(first, second):
-    """The id of a registration (workshop, user) or a projected membership (community, user)."""
-    return f"{first}:{second}"
 
 
 def order_key(starts_at, workshop_id):
@@ -38,9 +28,6 @@ class WorkshopRepository:
     def __init__(self, db):
         self.workshops = db["workshops"]
         self.registrations = db["registrations"]
-        self.communities = db["communities"]
-        self.memberships = db["memberships"]
-        self.sync = db["projection_sync"]
 
     def prepare(self):
         """Indexes, and seat counts recounted in case a crash fell between two writes."""
@@ -49,7 +36,6 @@ class WorkshopRepository:
         self.registrations.create_index("workshop_id")
         self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING)])
         self.registrations.create_index("user_id")
-        self.memberships.create_index("user_id")
         for workshop in self.workshops.find({"status": "scheduled"}, {"_id": 1}):
             self.recount_seats(workshop["_id"])
 
@@ -151,7 +137,7 @@ class WorkshopRepository:
     # registrations
 
     def registration(self, workshop_id, user_id):
-        return strip_outbox(self.registrations.find_one({"_id": pair_key(workshop_id, user_id)}))
+        return strip_outbox(self.registrations.find_one({"_id": pair_id(workshop_id, user_id)}))
 
     def add_registration(self, registration, events):
         """Insert, or revive a cancelled registration; Conflict when one is active."""
@@ -214,59 +200,3 @@ class WorkshopRepository:
 
     def workshops_by_id(self, ids):
         return {d["_id"]: strip_outbox(d) for d in self.workshops.find({"_id": {"$in": list(ids)}})}
-
-    # the projection of communities and memberships
-
-    def community(self, community_id):
-        return self.communities.find_one({"_id": community_id})
-
-    def communities_by_id(self, ids):
-        return {d["_id"]: d for d in self.communities.find({"_id": {"$in": list(ids)}})}
-
-    def membership(self, community_id, user_id):
-        return self.memberships.find_one(
-            {"_id": pair_key(community_id, user_id), "active": True},
-        )
-
-    def _project(self, collection, document_id, fields, as_of):
-        """Upsert ``fields`` unless the stored state is newer than ``as_of``."""
-        try:
-            collection.update_one(
-                {"_id": document_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]},
-                {"$set": {**fields, "as_of": as_of}}, upsert=True,
-            )
-        except DuplicateKeyError:
-            pass  # the stored state is newer: this message is stale
-
-    def project_community(self, community, as_of):
-        fields = {k: community[k] for k in ("organisation", "name", "domain", "visibility", "partners")
-                  if k in community}
-        if "archived" in community:
-            fields["archived"] = community["archived"]
-        self._project(self.communities, community["community_id"], fields, as_of)
-
-    def project_partner(self, community_id, partner):
-        self.communities.update_one({"_id": community_id}, {"$addToSet": {"partners": partner}})
-
-    def project_membership(self, membership, active, as_of):
-        fields = {"community_id": membership["community_id"], "user_id": membership["user_id"],
-                  "organisation": membership.get("organisation"), "role": membership["role"],
-                  "active": active}
-        key = pair_key(membership["community_id"], membership["user_id"])
-        self._project(self.memberships, key, fields, as_of)
-
-    def deactivate_memberships_missing_from(self, present_keys, before):
-        """After a full catch-up: memberships the snapshot no longer has have ended; returns them."""
-        query = {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}}
-        ended = list(self.memberships.find(query))
-        for membership in ended:
-            self.memberships.update_one({"_id": membership["_id"], "as_of": {"$lt": before}},
-                                        {"$set": {"active": False, "as_of": before}})
-        return ended
-
-    def last_catch_up(self):
-        document = self.sync.find_one({"_id": "membership"})
-        return document["at"] if document else None
-
-    def caught_up(self, at):
-        self.sync.update_one({"_id": "membership"}, {"$set": {"at": at}}, upsert=True)

@@ -1,4 +1,8 @@
-"""Membership rules: who sees a community, who may do what to it. No I/O here.
+"""Membership rules, and the documents and domain events each change makes. No I/O here.
+
+Every change is a function that checks the rules, then returns what to store: the new or
+changed documents, and the domain events that record the change (for the outbox). The service
+reads what a rule needs, asks here, and hands the result to the store.
 
 ``community`` and ``membership`` are the repository's plain dicts; ``membership`` is the
 caller's active membership of that community, or None.
@@ -6,10 +10,14 @@ caller's active membership of that community, or None.
 import re
 import unicodedata
 
+from commonplace.clock import now
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
-from commonplace.visibility import can_see, may_belong
-
-MANAGERS = ("owner", "facilitator")
+from commonplace.ids import new_id, pair_id
+from commonplace.permissions import MANAGERS, require_manager, require_owner
+from commonplace.visibility import may_belong
+from services.membership.domain_events import (
+    community_event, community_facts, member_facts, new_event,
+)
 
 
 def slugify(name):
@@ -19,6 +27,108 @@ def slugify(name):
     if not slug:
         raise Invalid("cannot make a slug from this name; give one", {"slug": ["required for this name"]})
     return slug
+
+
+def require_active(community):
+    if community.get("archived"):
+        raise Conflict("the community is archived and can no longer change")
+
+
+def new_membership(community_id, user_id, organisation, role, via):
+    return {
+        "_id": pair_id(community_id, user_id), "community_id": community_id,
+        "user_id": user_id, "organisation": organisation, "role": role, "via": via,
+        "joined_at": now(), "active": True,
+    }
+
+
+def _joined(community, membership):
+    return community_event(
+        "member.joined", community, f"communities/{community['_id']}/members/{membership['user_id']}",
+        {**member_facts(membership), "via": membership["via"]},
+    )
+
+
+# organisations
+
+def register_organisation(actor, data):
+    """(organisation, events): platform admins register organisations."""
+    if not actor.is_platform_admin:
+        raise Forbidden("only platform administrators register organisations")
+    organisation = {"_id": data["slug"], "name": data["name"], "created_at": now(),
+                    "created_by": actor.user_id}
+    event = new_event("organisation.created", subject=f"organisations/{data['slug']}", data=data,
+                      organisation=data["slug"])
+    return organisation, [event]
+
+
+def require_organisation_visible(organisation, actor):
+    """An organisation is known to its own people and to platform admins."""
+    if organisation is None or not (actor.is_platform_admin or actor.organisation == organisation["_id"]):
+        raise NotFound("no such organisation")
+
+
+# communities
+
+def create_community(actor, data, organisation_registered):
+    """(community, owner's membership, events): the creator becomes the first owner."""
+    if not actor.organisation or not organisation_registered:
+        raise Forbidden("your organisation is not registered on this platform")
+    created = now()
+    community = {
+        "_id": new_id(), "organisation": actor.organisation, "name": data["name"],
+        "slug": data.get("slug") or slugify(data["name"]), "domain": data["domain"],
+        "description": data["description"], "tags": data.get("tags", []),
+        "visibility": data["visibility"], "join_policy": data["join_policy"],
+        "partners": [], "archived": False, "member_count": 1, "owner_count": 1,
+        "created_by": actor.user_id, "created_at": created, "updated_at": created,
+    }
+    owner = new_membership(community["_id"], actor.user_id, actor.organisation, "owner", "creation")
+    events = [
+        community_event("community.created", community, f"communities/{community['_id']}",
+                        {**community_facts(community), "created_by": actor.user_id}),
+        _joined(community, owner),
+    ]
+    return community, owner, events
+
+
+def update_community(community, actor, membership, changes):
+    """Events of changing a community's details (owners and facilitators)."""
+    require_manager(community, actor, membership)
+    require_active(community)
+    return [community_event(
+        "community.updated", community, f"communities/{community['_id']}",
+        {**community_facts({**community, **changes}), "changed": sorted(changes)},
+    )]
+
+
+def archive_community(community, actor, membership):
+    """(changes, events) of archiving a community (owners)."""
+    require_owner(community, actor, membership)
+    require_active(community)
+    event = community_event("community.archived", community, f"communities/{community['_id']}", {
+        "community_id": community["_id"], "organisation": community["organisation"],
+        "archived_by": actor.user_id})
+    return {"archived": True, "archived_at": now()}, [event]
+
+
+def add_partner(community, actor, membership, partner, partner_registered):
+    """Events of federating a community with a partner organisation (owners)."""
+    require_owner(community, actor, membership)
+    require_active(community)
+    if partner == community["organisation"]:
+        raise Invalid("a community cannot partner with its own organisation",
+                      {"organisation": ["is the community's own organisation"]})
+    if not partner_registered:
+        raise Unprocessable(f"no organisation {partner!r} is registered",
+                            {"organisation": ["unknown organisation"]})
+    if partner in community.get("partners", []):
+        raise Conflict(f"{partner} is already a partner")
+    return [community_event(
+        "partner.added", community, f"communities/{community['_id']}/partners/{partner}",
+        {"community_id": community["_id"], "organisation": community["organisation"],
+         "partner": partner, "added_by": actor.user_id},
+    )]
 
 
 def visible_query(actor, member_of):
@@ -36,35 +146,28 @@ def visible_query(actor, member_of):
     return {"$or": clauses}
 
 
-def require_visible(community, actor, membership=None, invited=False):
-    """The community, or NotFound when it does not exist or ``actor`` may not see it."""
-    if community is None or not can_see(community, actor, bool(membership), invited):
-        raise NotFound("no such community")
-    return community
+def community_query(actor, member_of, params):
+    """The store query of the community list: what ``actor`` may see, not archived, filtered.
+
+    Filters: exact domain and tag, ``q`` anywhere in name or description; plain
+    case-insensitive matching, as the embedded store has no text index.
+    """
+    clauses = [visible_query(actor, member_of), {"archived": False}]
+    if params.get("domain"):
+        clauses.append({"domain": {"$regex": f"^{re.escape(params['domain'])}$", "$options": "i"}})
+    if params.get("tag"):
+        clauses.append({"tags": params["tag"]})
+    if params.get("q"):
+        pattern = {"$regex": re.escape(params["q"]), "$options": "i"}
+        clauses.append({"$or": [{"name": pattern}, {"description": pattern}]})
+    return {"$and": clauses}
 
 
-def require_active(community):
-    if community.get("archived"):
-        raise Conflict("the community is archived and can no longer change")
+# members
 
-
-def require_manager(community, actor, membership):
-    """Owners and facilitators manage a community; so do admins of its organisation."""
-    if actor.administers(community["organisation"]):
-        return
-    if not membership or membership["role"] not in MANAGERS:
-        raise Forbidden("only the community's owners and facilitators may do this")
-
-
-def require_owner(community, actor, membership):
-    if actor.administers(community["organisation"]):
-        return
-    if not membership or membership["role"] != "owner":
-        raise Forbidden("only the community's owners may do this")
-
-
-def join_outcome(community, actor, membership):
-    """What joining does: "member" (open), "request" (needs approval); refusals raise."""
+def join(community, actor, membership):
+    """What joining makes: ("membership", membership, events) where the community is open,
+    ("join_request", request, events) where it needs approval; refusals raise."""
     require_active(community)
     if membership:
         raise Conflict("you are already a member of this community")
@@ -72,55 +175,128 @@ def join_outcome(community, actor, membership):
         raise Forbidden("people of your organisation may not join this community")
     policy = community["join_policy"]
     if policy == "open":
-        return "member"
-    if policy == "approval":
-        return "request"
-    raise Forbidden("this community is by invitation only")
+        joined = new_membership(community["_id"], actor.user_id, actor.organisation, "member", "open")
+        return "membership", joined, [_joined(community, joined)]
+    if policy != "approval":
+        raise Forbidden("this community is by invitation only")
+    request = {
+        "_id": new_id(), "community_id": community["_id"], "user_id": actor.user_id,
+        "organisation": actor.organisation, "status": "pending", "created_at": now(),
+        "decided_at": None, "decided_by": None,
+        "pending_key": pair_id(community["_id"], actor.user_id),
+    }
+    event = community_event(
+        "join_request.created", community, f"communities/{community['_id']}/join-requests/{request['_id']}",
+        {"request_id": request["_id"], "community_id": community["_id"],
+         "user_id": actor.user_id, "organisation": actor.organisation},
+    )
+    return "join_request", request, [event]
 
 
-def check_role_change(target, new_role, owner_count):
-    """Refuse a change that is no change, or that would leave the community without an owner."""
+def change_role(community, actor, membership, target, role, owner_count):
+    """Events of giving ``target`` a new ``role`` (owners). Refuses a change that is no change,
+    or one that would leave the community without an owner."""
+    require_owner(community, actor, membership)
+    require_active(community)
     if target is None:
         raise NotFound("no such member")
-    if target["role"] == new_role:
-        raise Conflict(f"the member is already {new_role}")
+    if target["role"] == role:
+        raise Conflict(f"the member is already {role}")
     if target["role"] == "owner" and owner_count <= 1:
         raise Conflict("the last owner cannot be demoted; make someone else owner first")
+    return [community_event(
+        "member.role_changed", community, f"communities/{community['_id']}/members/{target['user_id']}",
+        {**member_facts({**target, "role": role}), "previous_role": target["role"],
+         "changed_by": actor.user_id},
+    )]
 
 
-def departure(community, actor, actor_membership, target, owner_count):
-    """Whether removing ``target`` is "left" (themself) or "removed"; refusals raise."""
+def remove_member(community, actor, actor_membership, target, owner_count):
+    """(how, events): "left" when ``target`` is the actor, "removed" otherwise; refusals raise."""
     if target is None:
         raise NotFound("no such member")
     if target["user_id"] == actor.user_id:
         if target["role"] == "owner" and owner_count <= 1:
             raise Conflict("the last owner cannot leave; make someone else owner first")
-        return "left"
-    require_manager(community, actor, actor_membership)
-    is_facilitator = (
-        actor_membership is not None and actor_membership["role"] == "facilitator"
-        and not actor.administers(community["organisation"])
+        how = "left"
+    else:
+        require_manager(community, actor, actor_membership)
+        is_facilitator = (
+            actor_membership is not None and actor_membership["role"] == "facilitator"
+            and not actor.administers(community["organisation"])
+        )
+        if target["role"] == "owner":
+            if is_facilitator:
+                raise Forbidden("facilitators may not remove owners")
+            if owner_count <= 1:
+                raise Conflict("the last owner cannot be removed")
+        how = "removed"
+    data = member_facts(target)
+    if how == "removed":
+        data["removed_by"] = actor.user_id
+    event = community_event(f"member.{how}", community,
+                            f"communities/{community['_id']}/members/{target['user_id']}", data)
+    return how, [event]
+
+
+# join requests
+
+def decide_join_request(community, actor, membership, request, approve, requester_membership):
+    """(membership or None, its events, status, the request's events) of approving or
+    rejecting a pending join request (owners and facilitators).
+
+    An approval makes a membership unless the requester is a member already (a repeat of an
+    approval that was cut short finishes the job).
+    """
+    require_manager(community, actor, membership)
+    require_active(community)
+    if request is None:
+        raise NotFound("no such join request")
+    if request["status"] != "pending":
+        raise Conflict(f"the join request is already {request['status']}")
+    joined, joined_events = None, []
+    if approve and not requester_membership:
+        joined = new_membership(community["_id"], request["user_id"], request["organisation"],
+                                "member", "approval")
+        joined_events = [_joined(community, joined)]
+    status = "approved" if approve else "rejected"
+    event = community_event(
+        f"join_request.{status}", community,
+        f"communities/{community['_id']}/join-requests/{request['_id']}",
+        {"request_id": request["_id"], "community_id": community["_id"],
+         "user_id": request["user_id"], "organisation": request["organisation"],
+         "decided_by": actor.user_id},
     )
-    if target["role"] == "owner":
-        if is_facilitator:
-            raise Forbidden("facilitators may not remove owners")
-        if owner_count <= 1:
-            raise Conflict("the last owner cannot be removed")
-    return "removed"
+    return joined, joined_events, status, [event]
 
 
-def check_invitation(community, actor, actor_membership, role, invitee_membership):
-    """Managers invite; only owners invite as owner or facilitator; members are not re-invited."""
+# invitations
+
+def invite(community, actor, actor_membership, data, invitee_membership):
+    """(invitation, events). Managers invite; only owners invite as owner or facilitator;
+    members are not invited again."""
     require_active(community)
     require_manager(community, actor, actor_membership)
-    if role in MANAGERS:
+    if data["role"] in MANAGERS:
         require_owner(community, actor, actor_membership)
     if invitee_membership:
         raise Conflict("that person is already a member")
+    invitation = {
+        "_id": new_id(), "community_id": community["_id"], "user_id": data["user_id"],
+        "role": data["role"], "status": "pending", "invited_by": actor.user_id,
+        "created_at": now(), "pending_key": pair_id(community["_id"], data["user_id"]),
+    }
+    event = community_event(
+        "invitation.created", community, f"communities/{community['_id']}/invitations/{invitation['_id']}",
+        {"invitation_id": invitation["_id"], "community_id": community["_id"],
+         "user_id": data["user_id"], "role": data["role"], "invited_by": actor.user_id},
+    )
+    return invitation, [event]
 
 
-def check_invitation_acceptance(invitation, community, actor):
-    """Only the invitee, from an organisation that may belong, accepts a pending invitation."""
+def accept_invitation(invitation, community, actor, already_member):
+    """(membership or None, its events, the invitation's events): only the invitee, from an
+    organisation that may belong, accepts a pending invitation."""
     if (
         invitation is None or community is None or invitation["user_id"] != actor.user_id
         or not may_belong(community, actor.organisation)
@@ -129,38 +305,15 @@ def check_invitation_acceptance(invitation, community, actor):
     if invitation["status"] != "pending":
         raise Conflict(f"the invitation is already {invitation['status']}")
     require_active(community)
-
-
-def check_partner(community, partner, partner_exists):
-    require_active(community)
-    if partner == community["organisation"]:
-        raise Invalid("a community cannot partner with its own organisation",
-                      {"organisation": ["is the community's own organisation"]})
-    if not partner_exists:
-        raise Unprocessable(f"no organisation {partner!r} is registered",
-                            {"organisation": ["unknown organisation"]})
-    if partner in community.get("partners", []):
-        raise Conflict(f"{partner} is already a partner")
-
-
-def check_pending_request(request):
-    if request is None:
-        raise NotFound("no such join request")
-    if request["status"] != "pending":
-        raise Conflict(f"the join request is already {request['status']}")
-
-
-def search_clauses(params):
-    """Store clauses for the list filters: exact domain and tag, ``q`` anywhere in name or description.
-
-    Plain case-insensitive matching: the embedded store has no text index.
-    """
-    clauses = []
-    if params.get("domain"):
-        clauses.append({"domain": {"$regex": f"^{re.escape(params['domain'])}$", "$options": "i"}})
-    if params.get("tag"):
-        clauses.append({"tags": params["tag"]})
-    if params.get("q"):
-        pattern = {"$regex": re.escape(params["q"]), "$options": "i"}
-        clauses.append({"$or": [{"name": pattern}, {"description": pattern}]})
-    return clauses
+    joined, joined_events = None, []
+    if not already_member:
+        joined = new_membership(community["_id"], actor.user_id, actor.organisation,
+                                invitation["role"], "invitation")
+        joined_events = [_joined(community, joined)]
+    event = community_event(
+        "invitation.accepted", community,
+        f"communities/{community['_id']}/invitations/{invitation['_id']}",
+        {"invitation_id": invitation["_id"], "community_id": community["_id"],
+         "user_id": actor.user_id, "role": invitation["role"], "organisation": actor.organisation},
+    )
+    return joined, joined_events, [event]

@@ -1,9 +1,21 @@
-"""The catalogue of the membership service's domain events (``data`` of each)."""
+"""The catalogue of the membership service's domain events (``data`` of each), and how one
+is made."""
+from functools import partial
+
 from marshmallow import Schema, fields
 
-from commonplace.envelope import event_type
+from commonplace.envelope import event_type, make_event
 
-PREFIX = "commonplace.membership."
+SERVICE = "membership"
+PREFIX = f"commonplace.{SERVICE}."
+
+new_event = partial(make_event, SERVICE)
+
+
+def community_event(short_type, community, subject, data):
+    """A new event about ``community`` (its id and organisation go in the envelope)."""
+    return new_event(short_type, subject=subject, data=data, community=community["_id"],
+                     organisation=community["organisation"])
 
 
 @event_type(PREFIX + "organisation.created", "An organisation was registered on the platform.")

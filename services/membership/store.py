@@ -7,22 +7,14 @@ memberships    _id = "<community_id>:<user_id>"; kept when someone leaves (activ
 join_requests  _id = ObjectId hex; ``pending_key`` set only while pending (unique, sparse)
 invitations    _id = ObjectId hex; ``pending_key`` likewise
 """
-from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from commonplace.envelope import now
+from commonplace.clock import now
 from commonplace.errors import Conflict
+from commonplace.ids import pair_id
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
-
-
-def new_id():
-    return str(ObjectId())
-
-
-def membership_id(community_id, user_id):
-    return f"{community_id}:{user_id}"
 
 
 class MembershipRepository:
@@ -126,9 +118,6 @@ class MembershipRepository:
 
     # memberships
 
-    def member_count(self, community_id):
-        return self.community(community_id)["member_count"]
-
     def _count_member(self, community_id, change):
         # A second write: a crash before it leaves the count off by one until the next start.
         self.communities.update_one({"_id": community_id}, {"$inc": {"member_count": change}})
@@ -136,7 +125,7 @@ class MembershipRepository:
     def membership(self, community_id, user_id):
         """The active membership of ``user_id`` in the community, or None."""
         document = self.memberships.find_one(
-            {"_id": membership_id(community_id, user_id), "active": True},
+            {"_id": pair_id(community_id, user_id), "active": True},
         )
         return strip_outbox(document)
 
@@ -174,7 +163,7 @@ class MembershipRepository:
         if role == "owner":
             self._release_owner(community_id)
         result = self.memberships.update_one(
-            {"_id": membership_id(community_id, user_id), "active": True, "role": role},
+            {"_id": pair_id(community_id, user_id), "active": True, "role": role},
             push_events({"$set": {"active": False, "ended_at": now(), "ended_how": how}}, events),
         )
         if result.modified_count == 0:
@@ -188,7 +177,7 @@ class MembershipRepository:
         if previous == "owner":
             self._release_owner(community_id)
         document = self.memberships.find_one_and_update(
-            {"_id": membership_id(community_id, user_id), "active": True, "role": previous},
+            {"_id": pair_id(community_id, user_id), "active": True, "role": previous},
             push_events({"$set": {"role": role}}, events),
             return_document=ReturnDocument.AFTER,
         )
@@ -213,6 +202,15 @@ class MembershipRepository:
             return [strip_outbox(d) for d in self.memberships.find(query)]
         documents, next_cursor = paginate(self.memberships, query, limit=limit, cursor=cursor)
         return [strip_outbox(d) for d in documents], next_cursor
+
+    def communities_of(self, user_id, *, limit, cursor):
+        """One page of the communities ``user_id`` belongs to, each with their ``role``."""
+        memberships, next_cursor = self.memberships_of(user_id, limit=limit, cursor=cursor)
+        communities = {c["_id"]: c for c in self.communities.find(
+            {"_id": {"$in": [m["community_id"] for m in memberships]}})}
+        items = [{**strip_outbox(communities[m["community_id"]]), "role": m["role"]}
+                 for m in memberships if m["community_id"] in communities]
+        return items, next_cursor
 
     def all_memberships(self, *, limit, cursor):
         """Every active membership, for services that keep a projection of them."""
@@ -262,7 +260,7 @@ class MembershipRepository:
         return strip_outbox(self.invitations.find_one({"_id": invitation_id}))
 
     def pending_invitation(self, community_id, user_id):
-        return strip_outbox(self.invitations.find_one({"pending_key": membership_id(community_id, user_id)}))
+        return strip_outbox(self.invitations.find_one({"pending_key": pair_id(community_id, user_id)}))
 
     def accept_invitation(self, invitation_id, events):
         document = self.invitations.find_one_and_update(

@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from commonplace.actor import Actor
-from commonplace.outbox import EventRecorder
+from commonplace.outbox import pending_events
 from commonplace.storage import connect
 
 
@@ -36,25 +36,18 @@ def memory_db(request):
     client.close()
 
 
-class Recorded(EventRecorder):
-    """The real event factory, remembering what it made."""
+class StoredEvents:
+    """The domain events written to a database (nothing relays them in unit tests)."""
 
-    def __init__(self, service):
-        self.made = []
-        super().__init__(service, lambda: None)
+    def __init__(self, db):
+        self.db = db
+        self.seen = set()
 
-    def new(self, short_type, **kwargs):
-        event = super().new(short_type, **kwargs)
-        self.made.append(event)
-        return event
-
-    def types(self):
-        return [event["type"].split(".", 2)[2] for event in self.made]
-
-
-@pytest.fixture
-def recorded():
-    return Recorded
+    def new(self):
+        """Short types (``community.created``) of the events stored since the last call, in order."""
+        events = [event for _, _, event in pending_events(self.db) if event["id"] not in self.seen]
+        self.seen.update(event["id"] for event in events)
+        return [event["type"].split(".", 2)[2] for event in events]
 
 
 def actor(user_id, organisation="acme", *roles):

@@ -5,33 +5,38 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound
+from commonplace.projection import Communities
 from services.events import domain, seating
 from services.events.service import EventsService
 from services.events.store import WorkshopRepository
-from tests.unit.conftest import actor
+from tests.unit.conftest import StoredEvents, actor
 
 OWNER, MEMBER = actor("ann"), actor("bob")
 
 
 @pytest.fixture
-def make(memory_db, recorded):
-    repository = WorkshopRepository(memory_db("events"))
+def make(memory_db):
+    db = memory_db("events")
+    repository = WorkshopRepository(db)
     repository.prepare()
+    communities = Communities(db)
+    communities.prepare()
     as_of = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-    repository.project_community({"community_id": "c1", "organisation": "acme", "name": "Guild",
-                                  "domain": "eng", "visibility": "organisation", "partners": []}, as_of)
-    repository.project_membership({"community_id": "c1", "user_id": "ann", "role": "owner"}, True, as_of)
+    communities.apply_community({"community_id": "c1", "organisation": "acme", "name": "Guild",
+                                 "domain": "eng", "visibility": "organisation", "partners": []}, as_of)
+    communities.apply_membership({"community_id": "c1", "user_id": "ann", "role": "owner"}, True, as_of)
 
     def worker(who):
-        return worker_factory(EventsService, store=repository, outbox=recorded("events"),
+        return worker_factory(EventsService, store=repository, communities=communities,
                               actor=lambda: who)
 
     def join(user_id):
-        repository.project_membership({"community_id": "c1", "user_id": user_id, "role": "member"},
-                                      True, as_of)
+        communities.apply_membership({"community_id": "c1", "user_id": user_id, "role": "member"},
+                                     True, as_of)
         return actor(user_id)
 
-    worker.repository, worker.join = repository, join
+    worker.repository, worker.communities, worker.join = repository, communities, join
+    worker.events = StoredEvents(db)
     return worker
 
 
@@ -51,7 +56,7 @@ def test_scheduling_records_the_workshop_and_its_event(make):
     workshop = service.schedule_workshop(community_id="c1", fields=_fields(
         format="webinar", timezone="Asia/Tokyo"))
     assert workshop["status"] == "scheduled" and workshop["capacity"] is None
-    assert service.outbox.types() == ["workshop.scheduled"]
+    assert make.events.new() == ["workshop.scheduled"]
 
 
 def test_members_cannot_schedule_and_outsiders_cannot_see(make):
@@ -68,9 +73,9 @@ def test_full_workshop_waitlists_and_cancellation_promotes_first(make):
     assert make(bob).register(workshop_id=workshop["id"])["status"] == "confirmed"
     assert make(cat).register(workshop_id=workshop["id"])["position"] == 1
     assert make(dan).register(workshop_id=workshop["id"])["position"] == 2
-    leaving = make(bob)
-    leaving.cancel_registration(workshop_id=workshop["id"])
-    assert leaving.outbox.types() == ["registration.cancelled", "registration.promoted"]
+    make.events.new()
+    make(bob).cancel_registration(workshop_id=workshop["id"])
+    assert make.events.new() == ["registration.cancelled", "registration.promoted"]
     assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
     assert seating.position_of(make.repository, make.repository.registration(workshop["id"], "dan")) == 1
     stored = make.repository.workshop(workshop["id"])
@@ -140,7 +145,7 @@ def test_leaving_cancels_future_registrations_through_the_handler(make):
         "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member"}})
     assert make.repository.registration(workshop["id"], "bob")["status"] == "cancelled"
     assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
-    assert make.repository.membership("c1", "bob") is None
+    assert make.communities.membership("c1", "bob") is None
 
 
 def test_stale_membership_message_does_not_undo_a_newer_one(make):
@@ -149,7 +154,7 @@ def test_stale_membership_message_does_not_undo_a_newer_one(make):
         "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member"}})
     make(None).on_member_joined({"time": "2029-01-01T00:00:00Z", "data": {
         "community_id": "c1", "user_id": "bob", "organisation": "acme", "role": "member", "via": "open"}})
-    assert make.repository.membership("c1", "bob") is None
+    assert make.communities.membership("c1", "bob") is None
 
 
 @pytest.mark.parametrize("registration,status,expected", [
@@ -165,11 +170,14 @@ def test_credits_are_awarded_once_and_revoked_on_absence(registration, status, e
 
 def test_moving_a_start_into_the_past_is_invalid():
     now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
-    workshop = {"starts_at": now + datetime.timedelta(days=1), "ends_at": now + datetime.timedelta(days=1, hours=1)}
+    workshop = {"status": "scheduled", "starts_at": now + datetime.timedelta(days=1),
+                "ends_at": now + datetime.timedelta(days=1, hours=1)}
+    community, owner = {"organisation": "acme"}, {"role": "owner"}
     with pytest.raises(Invalid):
-        domain.merged_times(workshop, {"starts_at": now - datetime.timedelta(hours=1)}, now)
+        domain.check_update(workshop, community, OWNER, owner,
+                            {"starts_at": now - datetime.timedelta(hours=1)}, now)
     with pytest.raises(Invalid):
-        domain.merged_times(workshop, {"ends_at": now}, now)
+        domain.check_update(workshop, community, OWNER, owner, {"ends_at": now}, now)
 
 
 def test_transcript_totals_by_community_and_domain():
@@ -199,7 +207,7 @@ def test_catch_up_ends_memberships_gone_from_membership_and_their_registrations(
     service.membership = type("Membership", (), {
         name: staticmethod(lambda limit, cursor, name=name: snapshot[name]) for name in snapshot})()
     service.catch_up()
-    assert make.repository.membership("c1", "bob") is None
+    assert make.communities.membership("c1", "bob") is None
     assert make.repository.registration(workshop["id"], "bob")["status"] == "cancelled"
     assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
-    assert make.repository.last_catch_up() is not None
+    assert make.communities.last_catch_up() is not None

@@ -1,0 +1,238 @@
+"""A service's own copy of membership: communities, their partners, and who belongs to them.
+
+Services other than membership decide who may see and do what in a community from their own
+copy, so they keep working while the membership service is down. The copy lives in the
+service's own database (collections ``communities``, ``memberships``, ``projection_sync``) and
+is fed by the membership service's domain events, and caught up by RPC (``export_communities``,
+``export_memberships``) at start and every ``CATCH_UP_EVERY``, again within seconds while
+membership cannot be reached. Memberships missing from a full catch-up have ended.
+
+Every copied document carries ``as_of`` (the event's time, or the catch-up's start), and an
+older message never overwrites a newer state, so events and catch-ups may arrive in any order.
+
+A service follows membership by inheriting ``FollowsMembership``: it gets ``self.communities``
+(the copy, for workers), ``self.membership`` (RPC to the membership service), the event
+handlers and the catch-up timer. It reacts to a membership ending or a community being
+archived by overriding ``membership_ended`` and ``community_archived``.
+"""
+import datetime
+import logging
+
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from commonplace.clock import now, parse_time
+from commonplace.errors import ServiceOutage
+from commonplace.handlers import domain_event_handler
+from commonplace.ids import pair_id
+from commonplace.permissions import require_visible
+from commonplace.rpc import ServiceRpc
+from commonplace.storage import StoreClient
+
+log = logging.getLogger(__name__)
+
+MEMBERSHIP = "commonplace.membership."
+CATCH_UP_EVERY = datetime.timedelta(minutes=5)
+CATCH_UP_RETRY_SECONDS = 10
+COMMUNITY_FIELDS = ("organisation", "name", "domain", "visibility", "partners", "archived")
+EXPORT_PAGE = 500
+
+
+class Communities:
+    """The copy itself: what workers read, and what the handlers and the catch-up write."""
+
+    def __init__(self, db):
+        self.communities = db["communities"]
+        self.memberships = db["memberships"]
+        self.sync = db["projection_sync"]
+
+    def prepare(self):
+        self.memberships.create_index("user_id")
+
+    # reading
+
+    def get(self, community_id):
+        """The copied community, or None."""
+        return self.communities.find_one({"_id": community_id})
+
+    def by_id(self, ids):
+        return {d["_id"]: d for d in self.communities.find({"_id": {"$in": list(ids)}})}
+
+    def membership(self, community_id, user_id):
+        """``user_id``'s active membership of the community, or None."""
+        return self.memberships.find_one({"_id": pair_id(community_id, user_id), "active": True})
+
+    def visible(self, community_id, actor, what="community"):
+        """(community, actor's membership) of a community ``actor`` may see; NotFound otherwise."""
+        community = self.get(community_id)
+        membership = self.membership(community_id, actor.user_id) if community else None
+        require_visible(community, actor, membership, what=what)
+        return community, membership
+
+    # writing
+
+    def _apply(self, collection, document_id, fields, as_of):
+        """Upsert ``fields`` unless the stored state is newer than ``as_of``; whether anything
+        but ``as_of`` changed."""
+        try:
+            before = collection.find_one_and_update(
+                {"_id": document_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]},
+                {"$set": {**fields, "as_of": as_of}}, upsert=True,
+                return_document=ReturnDocument.BEFORE,
+            )
+        except DuplicateKeyError:
+            return False  # the stored state is newer: this message is stale
+        return before is None or any(before.get(key) != value for key, value in fields.items())
+
+    def apply_community(self, community, as_of):
+        """Copy what ``community`` (an event's data, or an export) says of a community."""
+        fields = {key: community[key] for key in COMMUNITY_FIELDS if key in community}
+        return self._apply(self.communities, community["community_id"], fields, as_of)
+
+    def add_partner(self, community_id, partner):
+        self.communities.update_one({"_id": community_id}, {"$addToSet": {"partners": partner}})
+
+    def apply_membership(self, membership, active, as_of):
+        fields = {"community_id": membership["community_id"], "user_id": membership["user_id"],
+                  "organisation": membership.get("organisation"), "role": membership["role"],
+                  "active": active}
+        key = pair_id(membership["community_id"], membership["user_id"])
+        return self._apply(self.memberships, key, fields, as_of)
+
+    def end_memberships_missing_from(self, present_keys, before):
+        """After a full catch-up: active memberships the snapshot lacks have ended; returns them."""
+        query = {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}}
+        ended = list(self.memberships.find(query))
+        for membership in ended:
+            self.memberships.update_one({"_id": membership["_id"], "as_of": {"$lt": before}},
+                                        {"$set": {"active": False, "as_of": before}})
+        return ended
+
+    def last_catch_up(self):
+        document = self.sync.find_one({"_id": "membership"})
+        return document["at"] if document else None
+
+    def caught_up(self, at):
+        """Note a full catch-up at ``at``; whether catching up had been failing until now."""
+        before = self.sync.find_one_and_update(
+            {"_id": "membership"}, {"$set": {"at": at}, "$unset": {"failing_since": ""}},
+            upsert=True, return_document=ReturnDocument.BEFORE,
+        )
+        return bool(before and before.get("failing_since"))
+
+    def catch_up_failed(self, at):
+        """Note a catch-up that could not reach membership; whether it is the first of a run."""
+        try:
+            result = self.sync.update_one({"_id": "membership", "failing_since": None},
+                                          {"$set": {"failing_since": at}}, upsert=True)
+        except DuplicateKeyError:
+            return False  # failing already
+        return bool(result.modified_count or result.upserted_id)
+
+
+class MembershipProjection(DependencyProvider):
+    """Hands each worker the service's copy of membership (``Communities``)."""
+
+    store = StoreClient()
+
+    def setup(self):
+        self.communities = Communities(self.store.database())
+        self.communities.prepare()
+
+    def get_dependency(self, worker_ctx):
+        return self.communities
+
+
+def _time(event):
+    return parse_time(event["time"])
+
+
+class FollowsMembership:
+    """A service mixin that keeps the service's own copy of membership current."""
+
+    communities = MembershipProjection()
+    membership = ServiceRpc("membership")
+
+    def membership_ended(self, community_id, user_id):
+        """Called once someone's membership has ended (left, removed, or gone at catch-up)."""
+
+    def community_archived(self, community_id):
+        """Called once a community has been archived."""
+
+    @domain_event_handler("membership", MEMBERSHIP + "community.created")
+    def on_community_created(self, event):
+        self.communities.apply_community(event["data"], _time(event))
+
+    @domain_event_handler("membership", MEMBERSHIP + "community.updated")
+    def on_community_updated(self, event):
+        self.communities.apply_community(event["data"], _time(event))
+
+    @domain_event_handler("membership", MEMBERSHIP + "partner.added")
+    def on_partner_added(self, event):
+        self.communities.add_partner(event["data"]["community_id"], event["data"]["partner"])
+
+    @domain_event_handler("membership", MEMBERSHIP + "community.archived")
+    def on_community_archived(self, event):
+        community_id = event["data"]["community_id"]
+        self.communities.apply_community({"community_id": community_id, "archived": True}, _time(event))
+        self.community_archived(community_id)
+
+    @domain_event_handler("membership", MEMBERSHIP + "member.joined")
+    def on_member_joined(self, event):
+        self.communities.apply_membership(event["data"], True, _time(event))
+
+    @domain_event_handler("membership", MEMBERSHIP + "member.role_changed")
+    def on_member_role_changed(self, event):
+        self.communities.apply_membership(event["data"], True, _time(event))
+
+    @domain_event_handler("membership", MEMBERSHIP + "member.left")
+    def on_member_left(self, event):
+        self._end_membership(event)
+
+    @domain_event_handler("membership", MEMBERSHIP + "member.removed")
+    def on_member_removed(self, event):
+        self._end_membership(event)
+
+    def _end_membership(self, event):
+        self.communities.apply_membership(event["data"], False, _time(event))
+        self.membership_ended(event["data"]["community_id"], event["data"]["user_id"])
+
+    @timer(interval=CATCH_UP_RETRY_SECONDS, eager=True)
+    def catch_up(self):
+        """Bring the copy level with the membership service: at start, then every few minutes;
+        after a failure (membership down) again within seconds. Logs only what it changed."""
+        started = now()
+        last = self.communities.last_catch_up()
+        if last is not None and started - last < CATCH_UP_EVERY:
+            return
+        try:
+            communities = sum(
+                self.communities.apply_community({**community, "community_id": community["id"]}, started)
+                for community in self._export("export_communities"))
+            present, memberships = set(), 0
+            for membership in self._export("export_memberships"):
+                memberships += self.communities.apply_membership(membership, True, started)
+                present.add(pair_id(membership["community_id"], membership["user_id"]))
+        except ServiceOutage as error:
+            if self.communities.catch_up_failed(started):
+                log.warning("membership catch-up postponed, retrying every %d s until it "
+                            "answers: %s", CATCH_UP_RETRY_SECONDS, error.message)
+            return
+        ended = self.communities.end_memberships_missing_from(present, started)
+        for membership in ended:
+            self.membership_ended(membership["community_id"], membership["user_id"])
+        was_failing = self.communities.caught_up(started)
+        if communities or memberships or ended or was_failing:
+            log.info("membership catch-up: %d communities and %d memberships brought up to date, "
+                     "%d memberships ended", communities, memberships, len(ended))
+
+    def _export(self, method):
+        cursor = None
+        while True:
+            batch = getattr(self.membership, method)(limit=EXPORT_PAGE, cursor=cursor)
+            yield from batch["items"]
+            cursor = batch["next_cursor"]
+            if cursor is None:
+                return
