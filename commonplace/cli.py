@@ -1,7 +1,13 @@
 """``commonplace``: run a service, mint a token, seed a demo, make sure a broker answers."""
-import eventlet
+import warnings
 
-eventlet.monkey_patch()  # noqa: E402 - before kombu, pymongo and threading are imported
+# eventlet warns on import that it is deprecated; nameko 2 runs on it, and operators reading
+# the logs can do nothing about it.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=DeprecationWarning)
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # before kombu, pymongo and threading are imported
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402

@@ -54,11 +54,13 @@ class Metrics(DependencyProvider):
         ENTRYPOINT_SECONDS.labels(*labels).observe(time.perf_counter() - started)
         outcome = "error" if exc_info else "ok"
         ENTRYPOINT_CALLS.labels(*labels, outcome).inc()
-        log.info(
-            "%s.%s %s", labels[0], labels[1], outcome,
-            extra={"request_id": worker_ctx.data.get("request_id"), "entrypoint": labels[1],
-                   "outcome": outcome, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s.%s %s", labels[0], labels[1], outcome,
+                extra={"request_id": worker_ctx.data.get("request_id"), "entrypoint": labels[1],
+                       "outcome": outcome,
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
 
     def worker_teardown(self, worker_ctx):
         self._started.pop(worker_ctx, None)

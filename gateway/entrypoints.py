@@ -73,6 +73,9 @@ def validated(schema_cls, data, what):
 
 
 class JsonEndpoint(HttpRequestHandler):
+    # The access line below reports every request's outcome, an unexpected error's stack included.
+    reports_outcome = True
+
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
                  summary="", tag="", public=False, query_token_scope=None, **kwargs):
         super().__init__(method, url, **kwargs)
@@ -100,7 +103,7 @@ class JsonEndpoint(HttpRequestHandler):
         request_id = request.headers.get("X-Request-ID", "")
         if not REQUEST_ID.match(request_id):
             request_id = uuid.uuid4().hex
-        actor = None
+        actor = failure = None
         try:
             context_data = {"request_id": request_id}
             if not self.public:
@@ -115,18 +118,27 @@ class JsonEndpoint(HttpRequestHandler):
             )
             response = self.response_from_result(done.wait())
         except Exception as exc:
-            response = self.response_from_exception(exc)
+            response, failure = self.response_from_exception(exc), exc
         response.headers["X-Request-ID"] = request_id
         elapsed = time.perf_counter() - started
         HTTP_REQUESTS.labels(request.method, self.url, response.status_code).inc()
         HTTP_SECONDS.labels(request.method, self.url).observe(elapsed)
-        log.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"request_id": request_id, "method": request.method, "path": request.path,
-                   "status": response.status_code, "duration_ms": round(elapsed * 1000, 2),
-                   "user": actor.user_id if actor else None},
-        )
+        self._log_access(request, response.status_code, elapsed, request_id, actor, failure)
         return response
+
+    def _log_access(self, request, status, elapsed, request_id, actor, failure):
+        """The one line of this request: INFO, or ERROR for a 5xx (with the stack of a bug)."""
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        extra = {"request_id": request_id, "method": request.method, "path": request.path,
+                 "status": status, "duration_ms": round(elapsed * 1000, 2),
+                 "user": actor.user_id if actor else None}
+        unexpected = failure is not None and not isinstance(failure, (PlatformError, BadRequest))
+        if isinstance(failure, PlatformError) and status >= 500:
+            extra["error"] = failure.message
+        log.log(level, "%s %s %s", request.method, request.path, status, extra=extra,
+                exc_info=failure if unexpected else None)
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -140,7 +152,6 @@ class JsonEndpoint(HttpRequestHandler):
             return json_response(exc.to_body(), exc.status, headers)
         if isinstance(exc, BadRequest):
             return json_response(Invalid(str(exc)).to_body(), 400)
-        log.error("unexpected error answering %s %s", self.method, self.url, exc_info=exc)
         body = {"error": {"code": "internal", "message": "internal error", "fields": {}}}
         return json_response(body, 500)
 

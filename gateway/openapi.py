@@ -1,5 +1,6 @@
 """The OpenAPI 3 document, generated from the same declarations and schemas the gateway enforces."""
 import functools
+import inspect
 import re
 
 from apispec import APISpec
@@ -83,7 +84,7 @@ def openapi_document():
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=ErrorSchema)
     paths = {}
-    for method_name, method in vars(GatewayService).items():
+    for method_name, method in inspect.getmembers(GatewayService, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, JsonEndpoint) and entrypoint.tag:
                 for http_method in entrypoint.method.split(","):

@@ -41,7 +41,7 @@ def service_config(amqp_uri, tmp_path):
     """nameko config for services run inside the test process."""
     return config.load({
         "AMQP_URI": amqp_uri, "STORE_URI": f"file://{tmp_path}/store", "OUTBOX_INTERVAL": "0.2",
-        "EVENT_MAX_ATTEMPTS": "3", "JWT_SECRET": "test-secret", "RPC_TIMEOUT": "5",
+        "EVENT_MAX_ATTEMPTS": "3", "JWT_SECRET": "test-secret-at-least-thirty-two-bytes-long", "RPC_TIMEOUT": "5",
     })
 
 

@@ -10,7 +10,7 @@ import requests
 
 from commonplace import tokens
 
-JWT_SECRET = "e2e-secret"
+JWT_SECRET = "e2e-secret-at-least-thirty-two-bytes-long"
 ISSUER = "commonplace"
 
 

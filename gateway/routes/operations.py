@@ -1,0 +1,52 @@
+"""Operations: health of every service, metrics, the API description, unknown routes."""
+import inspect
+
+import eventlet
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.wrappers import Response
+
+from commonplace.errors import NotFound, ServiceOutage
+from commonplace.rpc import ServiceRpc
+from gateway.entrypoints import endpoint
+from gateway.openapi import openapi_document
+from gateway.routes import Routes
+
+HEALTH_TIMEOUT = 2.0
+
+
+def _health(proxy):
+    """A service's health: "ok", or the code of why it is not."""
+    try:
+        with eventlet.Timeout(HEALTH_TIMEOUT):
+            return proxy.health()["status"]
+    except ServiceOutage as error:
+        return error.code
+    except eventlet.Timeout:
+        return "service_timeout"
+
+
+class OperationsRoutes(Routes):
+    def _service_proxies(self):
+        """{service name: its proxy} of every service some route calls."""
+        return {dependency.target_service: getattr(self, name) for name, dependency
+                in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc))}
+
+    @endpoint("GET", "/healthz", public=True, tag="operations",
+              summary="Whether every service answers")
+    def healthz(self, request):
+        calls = {name: eventlet.spawn(_health, proxy) for name, proxy in self._service_proxies().items()}
+        report = {name: call.wait() for name, call in sorted(calls.items())}
+        healthy = all(status == "ok" for status in report.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "services": report}
+
+    @endpoint("GET", "/metrics", public=True, tag="operations", summary="Prometheus metrics")
+    def prometheus_metrics(self, request):
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    @endpoint("GET", "/openapi.json", public=True, tag="operations", summary="This API, as OpenAPI 3")
+    def openapi(self, request):
+        return openapi_document()
+
+    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>", public=True, tag="")
+    def unknown_route(self, request, path):
+        raise NotFound(f"no route {request.method} /{path}")

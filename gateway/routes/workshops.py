@@ -1,0 +1,121 @@
+"""Workshops, registrations, attendance, credits and calendars: the events service."""
+import datetime
+
+from marshmallow import Schema, fields
+from werkzeug.wrappers import Response
+
+from commonplace import tokens
+from commonplace.pagination import PageQuerySchema
+from commonplace.rpc import ServiceRpc
+from gateway.entrypoints import endpoint
+from gateway.openapi import page_of
+from gateway.routes import Routes
+from services.events import schemas as es
+
+CALENDAR_TOKEN_DAYS = 365
+
+
+class CalendarTokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    scope = fields.String()
+
+
+class WorkshopRoutes(Routes):
+    events = ServiceRpc("events")
+
+    # workshops
+
+    @endpoint("POST", "/v1/communities/<community_id>/workshops", status=201,
+              body=es.WorkshopCreateSchema, response=es.WorkshopSchema, tag="workshops",
+              summary="Schedule a workshop (owners and facilitators)")
+    def schedule_workshop(self, request, community_id, body):
+        return self.events.schedule_workshop(community_id=community_id, fields=body)
+
+    @endpoint("GET", "/v1/communities/<community_id>/workshops", query=es.WorkshopListQuerySchema,
+              response=page_of(es.WorkshopSchema), tag="workshops",
+              summary="A community's workshops, by start time")
+    def list_workshops(self, request, community_id, query):
+        return self.events.list_workshops(community_id=community_id, query=query)
+
+    @endpoint("GET", "/v1/communities/<community_id>/calendar.ics", tag="workshops",
+              query_token_scope=tokens.CALENDAR_SCOPE,
+              summary="The community's workshops as an iCalendar feed "
+                      "(a calendar token may come as ?access_token=)")
+    def community_calendar(self, request, community_id):
+        return Response(self.events.calendar(community_id=community_id),
+                        mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=calendar.ics"})
+
+    @endpoint("POST", "/v1/me/calendar-token", status=201, response=CalendarTokenSchema,
+              tag="workshops", summary="A long-lived token that can only read calendar feeds")
+    def calendar_token(self, request):
+        actor = self.current_actor()
+        lifetime = datetime.timedelta(days=CALENDAR_TOKEN_DAYS)
+        token = tokens.mint(
+            self.config["JWT_SECRET"], self.config["JWT_ISSUER"], user_id=actor.user_id,
+            organisation=actor.organisation, roles=actor.roles, lifetime=lifetime,
+            scope=tokens.CALENDAR_SCOPE,
+        )
+        expires_at = datetime.datetime.now(datetime.timezone.utc) + lifetime
+        return {"token": token, "expires_at": expires_at.isoformat(), "scope": tokens.CALENDAR_SCOPE}
+
+    @endpoint("GET", "/v1/workshops/<workshop_id>", response=es.WorkshopSchema, tag="workshops",
+              summary="A workshop, with seat counts and the caller's registration")
+    def get_workshop(self, request, workshop_id):
+        return self.events.get_workshop(workshop_id=workshop_id)
+
+    @endpoint("PATCH", "/v1/workshops/<workshop_id>", body=es.WorkshopUpdateSchema,
+              response=es.WorkshopSchema, tag="workshops",
+              summary="Change a workshop; a new time publishes workshop.rescheduled")
+    def update_workshop(self, request, workshop_id, body):
+        return self.events.update_workshop(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/cancel", body=es.CancelSchema,
+              response=es.WorkshopSchema, tag="workshops", summary="Cancel a workshop")
+    def cancel_workshop(self, request, workshop_id, body):
+        return self.events.cancel_workshop(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/registrations", status=201,
+              response=es.RegistrationSchema, tag="registrations",
+              summary="Register: a seat (confirmed) or a place on the waitlist (waitlisted)")
+    def register(self, request, workshop_id):
+        return self.events.register(workshop_id=workshop_id)
+
+    @endpoint("DELETE", "/v1/workshops/<workshop_id>/registrations/me",
+              response=es.RegistrationSchema, tag="registrations",
+              summary="Cancel your registration; a freed seat goes to the waitlist")
+    def cancel_registration(self, request, workshop_id):
+        return self.events.cancel_registration(workshop_id=workshop_id)
+
+    @endpoint("GET", "/v1/workshops/<workshop_id>/registrations", query=PageQuerySchema,
+              response=page_of(es.RegistrationSchema), tag="registrations",
+              summary="Who is registered (owners and facilitators)")
+    def list_registrations(self, request, workshop_id, query):
+        return self.events.list_registrations(workshop_id=workshop_id, query=query)
+
+    @endpoint("PUT", "/v1/workshops/<workshop_id>/attendance", body=es.AttendanceSchema,
+              response=page_of(es.RegistrationSchema), tag="registrations",
+              summary="Record attendance; attending earns the workshop's credits once")
+    def record_attendance(self, request, workshop_id, body):
+        return self.events.record_attendance(workshop_id=workshop_id, fields=body)
+
+    @endpoint("POST", "/v1/workshops/<workshop_id>/feedback", status=201, body=es.FeedbackSchema,
+              response=es.WorkshopSchema, tag="registrations",
+              summary="Rate a workshop you attended, once")
+    def give_feedback(self, request, workshop_id, body):
+        return self.events.give_feedback(workshop_id=workshop_id, fields=body)
+
+    @endpoint("GET", "/v1/me/workshops", query=es.RangeQuerySchema,
+              response=page_of(es.WorkshopSchema), tag="registrations",
+              summary="Workshops you are registered or waitlisted for")
+    def my_workshops(self, request, query):
+        return self.events.my_workshops(query=query)
+
+    @endpoint("GET", "/v1/me/transcript", query=es.RangeQuerySchema, response=es.TranscriptSchema,
+              tag="registrations",
+              summary="Your professional-development credits (CSV with Accept: text/csv)")
+    def transcript(self, request, query):
+        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            return Response(self.events.transcript_csv(query=query), mimetype="text/csv",
+                            headers={"Content-Disposition": "attachment; filename=transcript.csv"})
+        return self.events.transcript(query=query)
