@@ -1,10 +1,17 @@
-"""HTTP load from plain threads: closed loop at a fixed concurrency, or paced at a fixed rate."""
+"""HTTP load: closed loop at a fixed concurrency, or paced at a fixed rate, from plain threads;
+and closed loop from wrk, a load generator in C that leaves the two cores to the servers."""
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def summarise(latencies, elapsed, errors=0):
@@ -14,6 +21,43 @@ def summarise(latencies, elapsed, errors=0):
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
     }
+
+
+def combine(runs):
+    """Several runs of one benchmark: medians of the runs' rates and latency percentiles."""
+    return {
+        "requests": sum(run["requests"] for run in runs), "errors": sum(run["errors"] for run in runs),
+        **{key: statistics.median(run[key] for run in runs) for key in ("per_second", "p50_ms", "p99_ms")},
+        "rounds": [round(run["per_second"], 1) for run in runs],
+    }
+
+
+def wrk_available():
+    """Whether wrk can be used, installing Debian's package when root and it is missing."""
+    if shutil.which("wrk"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], env=env, capture_output=True)
+    return bool(shutil.which("wrk"))
+
+
+def wrk(url, seconds, concurrency, headers=()):
+    """A closed loop of ``concurrency`` connections for ``seconds`` from wrk (two threads)."""
+    command = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+    def latency(percentile):
+        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
+        return float(value) * UNITS[unit]
+
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"requests": requests_done, "errors": int(errors.group(1)) if errors else 0,
+            "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "p50_ms": latency(50), "p99_ms": latency(99)}
 
 
 def closed_loop(make_request, total, concurrency):

@@ -1,40 +1,112 @@
-"""RPC calls with a deadline.
+"""RPC between services: calls with a deadline, and requests and replies without publisher confirms.
 
-nameko's ``RpcProxy`` waits for a reply forever. ``ServiceRpc`` is the same dependency, but
-each call gives up after ``RPC_TIMEOUT`` seconds with ``ServiceTimeout`` (504 at the
-gateway), and a call to a service with no running instance raises ``ServiceUnavailable``
-(503) at once instead of waiting.
+nameko's ``RpcProxy`` waits for a reply forever, and publishes every request and reply as a
+persistent message, waiting for the broker's confirm. Here:
+
+* each call gives up after ``RPC_TIMEOUT`` seconds with ``ServiceTimeout`` (504 at the
+  gateway), and a request still queued by then is dropped by the broker (its TTL), so a
+  service that comes back later never acts on a call whose caller was told 504;
+* a call to a service that has never run on this broker (it has no RPC queue) raises
+  ``ServiceUnavailable`` (503) at once; the broker is asked at most once a second;
+* requests and replies are transient and unconfirmed: a lost one costs the caller its
+  deadline, which a confirm would not save, and the confirm round trip was a large part of
+  every call. Domain events keep their confirms (``commonplace.outbox``).
 """
+import time
+
 import eventlet
-from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
-from nameko.rpc import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT, SERIALIZER_CONFIG_KEY,
+)
+from nameko.extensions import SharedExtension
+from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
 from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
+
+PRESENCE_TTL = 1.0  # seconds a service's absence is taken as known
+
+
+class UnconfirmedPublisher(Publisher):
+    """Publishes transient messages without waiting for the broker's confirm."""
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+    def publish(self, payload, **kwargs):
+        # nameko asks for mandatory delivery to detect unknown services, which only works with
+        # confirms; ServicePresence answers that question before the call instead.
+        kwargs["mandatory"] = False
+        super().publish(payload, **kwargs)
+
+
+class RequestProxy(MethodProxy):
+    publisher_cls = UnconfirmedPublisher
+
+
+class ServicePresence(SharedExtension):
+    """Whether a service has ever run on this broker: whether its RPC queue exists.
+
+    Asked of the broker; a queue once seen is remembered (services' queues are durable), an
+    absent one for ``PRESENCE_TTL`` seconds, so a service that starts is found within that.
+    """
+
+    def setup(self):
+        self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
+        self._known = set()
+        self._absent = {}  # service -> when it was last found absent
+
+    def known(self, service_name):
+        if service_name in self._known:
+            return True
+        asked = self._absent.get(service_name)
+        if asked is not None and time.monotonic() - asked < PRESENCE_TTL:
+            return False
+        if self._queue_exists(f"rpc-{service_name}"):
+            self._known.add(service_name)
+            return True
+        self._absent[service_name] = time.monotonic()
+        return False
+
+    def _queue_exists(self, queue_name):
+        with get_connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            try:
+                channel.queue_declare(queue=queue_name, passive=True)
+                return True
+            except Exception:
+                return False  # the broker closes the channel with 404 NOT_FOUND
+            finally:
+                if channel.is_open:
+                    channel.close()
 
 
 class DeadlineProxy:
     """Calls ``service.method(**kwargs)`` and waits at most ``timeout`` seconds for the reply."""
 
-    def __init__(self, proxy, service_name, timeout, replies_ready):
-        self._proxy = proxy
+    def __init__(self, worker_ctx, service_name, rpc_proxy):
+        self._worker_ctx = worker_ctx
         self._service_name = service_name
-        self._timeout = timeout
-        self._replies_ready = replies_ready
+        self._rpc_proxy = rpc_proxy
 
     def __getattr__(self, method_name):
-        method = getattr(self._proxy, method_name)
-        service_name, timeout, replies_ready = self._service_name, self._timeout, self._replies_ready
+        rpc_proxy, service_name = self._rpc_proxy, self._service_name
+        method = RequestProxy(self._worker_ctx, service_name, method_name,
+                              rpc_proxy.rpc_reply_listener, **rpc_proxy.options)
+        timeout = rpc_proxy.timeout
+        # nameko starts a container's extensions all at once, so a worker (an eager timer, the
+        # first HTTP request) can call before the reply queue is consumed, and the reply is
+        # dropped. Wait for the reply consumer first; it is ready after the first moments.
+        replies_ready = rpc_proxy.rpc_reply_listener.queue_consumer._consumers_ready
 
         def call(*args, **kwargs):
             try:
                 with eventlet.Timeout(timeout):
+                    if not rpc_proxy.presence.known(service_name):
+                        raise ServiceUnavailable(f"the {service_name} service is not running")
                     replies_ready.wait()
-                    try:
-                        reply = method.call_async(*args, **kwargs)
-                    except UnknownService:
-                        raise ServiceUnavailable(f"the {service_name} service is not running") from None
-                    return reply.result()
+                    return method.call_async(*args, **kwargs).result()
             except eventlet.Timeout:
                 raise ServiceTimeout(
                     f"the {service_name} service did not answer within {timeout:g} s"
@@ -46,6 +118,8 @@ class DeadlineProxy:
 class ServiceRpc(RpcProxy):
     """``RpcProxy`` whose calls have a deadline (``RPC_TIMEOUT``, or ``timeout=`` here)."""
 
+    presence = ServicePresence()
+
     def __init__(self, target_service, timeout=None, **options):
         super().__init__(target_service, **options)
         self.timeout = timeout
@@ -53,19 +127,37 @@ class ServiceRpc(RpcProxy):
     def setup(self):
         super().setup()
         self.timeout = self.timeout or self.container.config["RPC_TIMEOUT"]
-        # A request still queued when its caller has given up is dropped by the broker, so a
-        # service that comes back later never acts on a call whose caller was told 504.
         self.options["expiration"] = self.timeout
 
     def get_dependency(self, worker_ctx):
-        # nameko starts a container's extensions all at once, so a worker (an eager timer, the
-        # first HTTP request) can call before the reply queue is consumed, and the reply is
-        # dropped. Wait for the reply consumer first; it is ready after the first moments.
-        replies_ready = self.rpc_reply_listener.queue_consumer._consumers_ready
-        return DeadlineProxy(super().get_dependency(worker_ctx), self.target_service, self.timeout,
-                             replies_ready)
+        return DeadlineProxy(worker_ctx, self.target_service, self)
+
+
+class UnconfirmedResponder(Responder):
+    publisher_cls = UnconfirmedPublisher
+
+
+class ReplyingRpcConsumer(RpcConsumer):
+    """nameko's ``RpcConsumer``, replying without a publisher confirm."""
+
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = UnconfirmedResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class RpcEntrypoint(Rpc):
+    """nameko's ``@rpc``, replying without a publisher confirm."""
+
+    rpc_consumer = ReplyingRpcConsumer()
 
 
 # The RPC entrypoint every service uses: domain errors are the caller's doing, so nameko
-# treats them as expected (no error log, no alert) and still sends them back typed.
-rpc = nameko_rpc(expected_exceptions=DomainError)
+# treats them as expected and still sends them back typed.
+rpc = RpcEntrypoint.decorator(expected_exceptions=DomainError)

@@ -112,12 +112,14 @@ def test_committed_catalogue_documents_are_current(capsys):
 def test_entrypoints_are_labelled_by_kind():
     from commonplace.handlers import DomainEventHandler
     from commonplace.metrics import entrypoint_kind
+    from commonplace.rpc import RpcEntrypoint
     from gateway.entrypoints import JsonEndpoint
     from nameko.rpc import Rpc
     from nameko.timer import Timer
 
-    kinds = [entrypoint_kind(cls.__new__(cls)) for cls in (Rpc, DomainEventHandler, Timer, JsonEndpoint)]
-    assert kinds == ["rpc", "event", "timer", "http"]
+    kinds = [entrypoint_kind(cls.__new__(cls))
+             for cls in (Rpc, RpcEntrypoint, DomainEventHandler, Timer, JsonEndpoint)]
+    assert kinds == ["rpc", "rpc", "event", "timer", "http"]
 
 
 def test_scoped_token_is_accepted_only_for_its_scope():
