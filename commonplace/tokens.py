@@ -4,6 +4,7 @@ Claims: ``sub`` (user id), ``org`` (organisation slug), ``name``, ``email``, ``r
 (a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace, ``exp`` (required).
 """
 import datetime
+import time
 
 import jwt
 
@@ -41,6 +42,34 @@ def verify(secret, issuer, token, scope=None):
     A scoped token is accepted only where that ``scope`` is asked for, and only a scoped token
     is accepted there.
     """
+    return _verified(secret, issuer, token, scope)[0]
+
+
+class Verifier:
+    """Verifies tokens, remembering each verified one until it expires.
+
+    A token is an immutable signed string: the same string verifies the same way until its
+    ``exp``, so checking its signature again on every request buys nothing. Refused tokens
+    are not remembered. At most ``size`` tokens are kept; beyond that the memory starts over.
+    """
+
+    def __init__(self, secret, issuer, size=10_000):
+        self.secret, self.issuer, self.size = secret, issuer, size
+        self._verified = {}  # (token, scope) -> (actor, exp)
+
+    def verify(self, token, scope=None):
+        known = self._verified.get((token, scope))
+        if known is not None and known[1] > time.time():
+            return known[0]
+        actor, expires = _verified(self.secret, self.issuer, token, scope)
+        if len(self._verified) >= self.size:
+            self._verified.clear()
+        self._verified[(token, scope)] = (actor, expires)
+        return actor
+
+
+def _verified(secret, issuer, token, scope):
+    """(actor, exp as a timestamp) of a valid token; ``Unauthenticated`` for anything else."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer,
@@ -62,7 +91,8 @@ def verify(secret, issuer, token, scope=None):
     organisation = claims.get("org")
     if not organisation and "platform_admin" not in roles:
         raise Unauthenticated("the token names no organisation")
-    return Actor(
+    actor = Actor(
         user_id=claims["sub"], organisation=organisation, roles=tuple(roles),
         name=claims.get("name"), email=claims.get("email"),
     )
+    return actor, claims["exp"]

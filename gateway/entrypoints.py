@@ -16,6 +16,7 @@ from functools import partial
 from eventlet.event import Event
 from marshmallow import RAISE
 from nameko.exceptions import BadRequest
+from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -34,7 +35,15 @@ def json_response(payload, status=200, headers=None):
                     mimetype="application/json")
 
 
-def bearer_actor(request, config, query_token_scope=None):
+class Credentials(SharedExtension):
+    """The gateway's one token verifier, which remembers the tokens it has verified."""
+
+    def setup(self):
+        config = self.container.config
+        self.verifier = tokens.Verifier(config["JWT_SECRET"], config["JWT_ISSUER"])
+
+
+def bearer_actor(request, verifier, query_token_scope=None):
     """The actor of the request's bearer token. Where ``query_token_scope`` is given, a token of
     that scope may come as ``?access_token=`` instead: calendar apps cannot send headers."""
     header = request.headers.get("Authorization", "")
@@ -44,7 +53,7 @@ def bearer_actor(request, config, query_token_scope=None):
         scheme, token, scope = "bearer", request.args.get("access_token", ""), query_token_scope
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
-    return tokens.verify(config["JWT_SECRET"], config["JWT_ISSUER"], token.strip(), scope=scope)
+    return verifier.verify(token.strip(), scope=scope)
 
 
 def read_json_body(request, limit):
@@ -75,6 +84,7 @@ def validated(schema_cls, data, what):
 class JsonEndpoint(HttpRequestHandler):
     # The access line below reports every request's outcome, an unexpected error's stack included.
     reports_outcome = True
+    credentials = Credentials()
 
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
                  summary="", tag="", public=False, query_token_scope=None, **kwargs):
@@ -107,7 +117,7 @@ class JsonEndpoint(HttpRequestHandler):
         try:
             context_data = {"request_id": request_id}
             if not self.public:
-                actor = bearer_actor(request, self.container.config, self.query_token_scope)
+                actor = bearer_actor(request, self.credentials.verifier, self.query_token_scope)
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)
             self.check_signature(args, kwargs)

@@ -144,3 +144,28 @@ def test_cli_token_prints_a_verifiable_token_alone_on_its_last_line(capsys, monk
     assert tokens.verify("cli-secret", "commonplace", capsys.readouterr().out.strip()).is_platform_admin
     with pytest.raises(SystemExit):
         main(["token", "--user", "ann"])
+
+
+def test_verifier_remembers_a_verified_token_until_it_expires(monkeypatch):
+    import time
+
+    verifier = tokens.Verifier("s", "commonplace")
+    token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme",
+                        lifetime=datetime.timedelta(seconds=1))
+    assert verifier.verify(token).user_id == "ann"
+    with monkeypatch.context() as patched:
+        patched.setattr(tokens, "_verified", lambda *args: pytest.fail("verified again"))
+        assert verifier.verify(token).user_id == "ann"
+    with pytest.raises(Unauthenticated):
+        tokens.Verifier("other", "commonplace").verify(token)
+    time.sleep(1.1)
+    with pytest.raises(Unauthenticated):
+        verifier.verify(token)
+
+
+def test_verifier_remembers_per_scope():
+    verifier = tokens.Verifier("s", "commonplace")
+    feed = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", scope="calendar")
+    assert verifier.verify(feed, scope="calendar").user_id == "ann"
+    with pytest.raises(Unauthenticated):
+        verifier.verify(feed)
