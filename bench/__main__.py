@@ -16,7 +16,7 @@ import requests
 
 from bench.load import closed_loop, combine, paced, wrk, wrk_available
 from commonplace import config
-from tests.platform import Platform, free_port
+from tests.support.platform import Platform, free_port
 
 CONCURRENCY = 10
 READ_ROUNDS = 3

@@ -1,10 +1,9 @@
-import time
-import uuid
-
+"""The e2e tier: every service in its own process, driven over HTTP (tests.support)."""
 import pytest
 
-from tests.bus import EventTap
-from tests.platform import Platform
+from tests.support.api import Org
+from tests.support.bus import EventTap
+from tests.support.platform import Platform
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +27,6 @@ def membership_events(amqp_uri):
     tap.close()
 
 
-class Org:
-    """A registered organisation of the running platform, and tokens for its people."""
-
-    def __init__(self, platform, admin_token, label):
-        self.platform = platform
-        self.slug = f"{label}-{uuid.uuid4().hex[:8]}"
-        response = platform.call("POST", "/v1/organisations", admin_token,
-                                 {"name": label.title(), "slug": self.slug})
-        assert response.status_code == 201, response.text
-
-    def user(self, name, roles=()):
-        return self.platform.token(f"{name}@{self.slug}", self.slug, roles)
-
-    def user_id(self, name):
-        return f"{name}@{self.slug}"
-
-
 @pytest.fixture
 def admin(platform):
     return platform.token("root", roles=["platform_admin"])
@@ -58,30 +40,3 @@ def acme(platform, admin):
 @pytest.fixture
 def globex(platform, admin):
     return Org(platform, admin, "globex")
-
-
-def create_community(platform, token, **fields):
-    body = {"name": f"Community {uuid.uuid4().hex[:6]}", "domain": "engineering", **fields}
-    response = platform.call("POST", "/v1/communities", token, body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def first_accepted(call, accept, timeout=10):
-    """The first response of ``call()`` that ``accept`` takes, retrying for up to ``timeout``."""
-    def probe():
-        response = call()
-        return response if accept(response) else None
-
-    return until(probe, timeout)
-
-
-def until(probe, timeout=10, interval=0.05):
-    """The first truthy result of ``probe()``, for state that arrives by domain event."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
-

@@ -5,8 +5,8 @@ import icalendar
 
 import services.events.domain_events  # noqa: F401 - fills the catalogue validate_event uses
 from commonplace.envelope import CATALOGUE, validate_event
-from tests.bus import EventTap
-from tests.e2e.workshops import in_future, known_community, member_of, register, rfc3339, schedule
+from tests.support.api import in_future, known_community, member_of, register, rfc3339, schedule
+from tests.support.bus import EventTap
 
 EVENTS_TYPES = {
     f"commonplace.events.{name}" for name in (

@@ -1,7 +1,7 @@
 """Organisations and communities over HTTP: creation, listing, visibility, changes, archive."""
 import uuid
 
-from tests.e2e.conftest import create_community
+from tests.support.api import create_community
 
 
 def test_platform_admin_registers_organisation_once(platform, admin):
@@ -169,7 +169,7 @@ def test_archive_is_owner_only_and_freezes_the_community(platform, acme):
 
 
 def test_partner_organisation_sees_and_joins_organisation_community(platform, admin, acme, globex):
-    from tests.e2e.conftest import Org
+    from tests.support.api import Org
 
     initech = Org(platform, admin, "initech")
     ann = acme.user("ann")

@@ -1,7 +1,7 @@
 """What the membership service publishes: CloudEvents, each valid against its schema."""
 import services.membership.domain_events  # noqa: F401 - fills the catalogue validate_event uses
 from commonplace.envelope import CATALOGUE, validate_event
-from tests.e2e.conftest import create_community
+from tests.support.api import create_community
 
 MEMBERSHIP_TYPES = {
     f"commonplace.membership.{name}" for name in (
@@ -18,7 +18,7 @@ def test_catalogue_lists_every_membership_type():
 
 
 def test_every_membership_change_publishes_a_valid_cloudevent(platform, admin, acme, globex, membership_events):
-    from tests.e2e.conftest import Org
+    from tests.support.api import Org
 
     Org(platform, admin, "eventful")
     ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")

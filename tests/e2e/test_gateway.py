@@ -4,8 +4,8 @@ import json
 
 import jwt
 
-from tests.e2e.conftest import create_community
-from tests.platform import ISSUER, JWT_SECRET
+from tests.support.api import create_community
+from tests.support.platform import ISSUER, JWT_SECRET
 
 
 def _count_communities(platform, token):

@@ -1,7 +1,7 @@
 """Joining, roles, leaving, join requests, invitations, and the caller's own communities."""
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.e2e.conftest import create_community
+from tests.support.api import create_community
 
 
 def test_open_community_join_gives_membership_once(platform, acme):
@@ -168,14 +168,7 @@ def test_fifty_concurrent_joins_give_fifty_memberships(platform, acme):
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(lambda t: platform.call("POST", f"{path}/join", t).status_code, tokens))
     assert statuses == [201] * 50
-    members, cursor = [], None
-    while True:
-        body = platform.call("GET", f"{path}/members?limit=100" + (f"&cursor={cursor}" if cursor else ""),
-                             acme.user("ann")).json()
-        members += body["items"]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    members = platform.pages(f"{path}/members?limit=100", acme.user("ann"))
     joiners = [m for m in members if m["role"] == "member"]
     assert len(joiners) == 50 and len({m["user_id"] for m in joiners}) == 50
     # the 50 joiners plus the owner who created it

@@ -5,9 +5,9 @@ import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.bus import EventTap
-from tests.e2e.conftest import until
-from tests.e2e.workshops import known_community, member_of, register, schedule
+from tests.support.api import known_community, member_of, register, schedule
+from tests.support.bus import EventTap
+from tests.support.polling import until
 
 
 def _members(platform, acme, community_id, names):

@@ -1,8 +1,8 @@
 """Workshops over HTTP: scheduling, changing, cancelling, and who may do what."""
 import datetime
 
-from tests.e2e.conftest import until
-from tests.e2e.workshops import in_future, known_community, member_of, rfc3339, schedule
+from tests.support.api import in_future, known_community, member_of, rfc3339, schedule
+from tests.support.polling import until
 
 
 def test_facilitator_schedules_and_members_see_it(platform, acme, globex):

@@ -1,12 +1,12 @@
 """The kernel's domain-event handler on a real broker: retries, dead letters, duplicates."""
 import uuid
 
-import eventlet
 from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
 
 from commonplace.handlers import ATTEMPTS_HEADER, dead_letter_queue_name
 from commonplace.handlers import domain_event_handler
+from tests.support.polling import until
 
 JOINED = "commonplace.membership.member.joined"
 
@@ -41,12 +41,6 @@ def _publish(amqp_uri, *events):
                              declare=[exchange])
 
 
-def _wait(condition, timeout=10):
-    with eventlet.Timeout(timeout):
-        while not condition():
-            eventlet.sleep(0.05)
-
-
 def _start(service_config):
     Recorder.seen = []
     container = ServiceContainer(Recorder, service_config)
@@ -59,7 +53,7 @@ def test_poison_message_ends_in_dead_letter_queue_and_consumption_goes_on(servic
     try:
         poison, after = _event("poison"), _event("healthy")
         _publish(service_config["AMQP_URI"], poison, after)
-        _wait(lambda: after["id"] in Recorder.seen)
+        until(lambda: after["id"] in Recorder.seen)
 
         queue_name = f"evt-membership-{JOINED}--recorder.on_joined"
         with Connection(service_config["AMQP_URI"]) as connection:
@@ -73,7 +67,7 @@ def test_poison_message_ends_in_dead_letter_queue_and_consumption_goes_on(servic
 
         later = _event("later")
         _publish(service_config["AMQP_URI"], later)
-        _wait(lambda: later["id"] in Recorder.seen)
+        until(lambda: later["id"] in Recorder.seen)
     finally:
         container.stop()
 
@@ -84,7 +78,7 @@ def test_duplicate_delivery_is_handled_once(service_config):
         event = _event("twice")
         marker = _event("marker")
         _publish(service_config["AMQP_URI"], event, event, marker)
-        _wait(lambda: marker["id"] in Recorder.seen)
+        until(lambda: marker["id"] in Recorder.seen)
         assert Recorder.seen.count(event["id"]) == 1
     finally:
         container.stop()
@@ -94,14 +88,14 @@ def test_duplicates_are_recognised_after_a_restart(service_config):
     container = _start(service_config)
     event = _event("persisted")
     _publish(service_config["AMQP_URI"], event)
-    _wait(lambda: event["id"] in Recorder.seen)
+    until(lambda: event["id"] in Recorder.seen)
     container.stop()
 
     container = _start(service_config)
     try:
         marker = _event("marker")
         _publish(service_config["AMQP_URI"], event, marker)
-        _wait(lambda: marker["id"] in Recorder.seen)
+        until(lambda: marker["id"] in Recorder.seen)
         assert event["id"] not in Recorder.seen
     finally:
         container.stop()
@@ -117,11 +111,11 @@ def test_dead_letters_are_listed_and_replayed_to_a_mended_handler(service_config
         poison = _event("poison")
         _publish(service_config["AMQP_URI"], poison)
         dead = dead_letter_queue_name(queue_name)
-        _wait(lambda: dead_letters.depth(service_config["AMQP_URI"], dead) == 1)
+        until(lambda: dead_letters.depth(service_config["AMQP_URI"], dead) == 1)
 
         Recorder.mended = True
         assert dead_letters.replay(service_config["AMQP_URI"], queue_name) == 1
-        _wait(lambda: poison["id"] in Recorder.seen)
+        until(lambda: poison["id"] in Recorder.seen)
         assert dead_letters.depth(service_config["AMQP_URI"], dead) == 0
     finally:
         Recorder.mended = False

@@ -1,6 +1,6 @@
 """A call made the moment a service starts (an eager timer) still gets its reply."""
-import eventlet
 from nameko.containers import ServiceContainer
+from nameko.testing.services import entrypoint_waiter
 from nameko.timer import timer
 
 from commonplace.rpc import ServiceRpc, rpc
@@ -34,10 +34,8 @@ def test_first_call_at_start_is_answered(service_config):
         for _ in range(5):
             EagerCaller.outcomes = []
             caller = ServiceContainer(EagerCaller, service_config)
-            caller.start()
-            with eventlet.Timeout(10):
-                while not EagerCaller.outcomes:
-                    eventlet.sleep(0.05)
+            with entrypoint_waiter(caller, "call_at_start", timeout=10):
+                caller.start()
             caller.stop()
             assert EagerCaller.outcomes == ["pong"]
     finally:

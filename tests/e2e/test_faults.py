@@ -3,10 +3,12 @@ import pathlib
 import time
 
 import pytest
+import requests
 from litemongo import MongoClient, sqlite_store
 
-from tests.bus import EventTap
-from tests.platform import Platform
+from tests.support.bus import EventTap
+from tests.support.platform import Platform
+from tests.support.polling import until
 
 ORGANISATION_CREATED = "commonplace.membership.organisation.created"
 
@@ -33,11 +35,7 @@ def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platfo
     admin = platform.token("root", roles=["platform_admin"])
 
     platform.call("POST", "/v1/organisations", admin, {"name": "Crashco", "slug": "crashco"}, timeout=10)
-    deadline = time.monotonic() + 10
-    while platform.processes["membership"].poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert platform.processes["membership"].returncode == -9, "membership should have died at the failpoint"
-    platform.processes.pop("membership")
+    assert platform.exited("membership") == -9, "membership should have died at the failpoint"
 
     store = MongoClient(sqlite_store.ServerStore(pathlib.Path(tmp_path / "store")))
     stored = store["membership"]["organisations"].find_one({"_id": "crashco"})
@@ -82,15 +80,14 @@ def test_silent_service_gives_504_and_the_abandoned_call_is_never_run(make_platf
 def test_unknown_service_gives_503_at_once(make_platform, fresh_vhost_uri):
     platform = make_platform(fresh_vhost_uri, RPC_TIMEOUT=5)
     platform.start("gateway")
-    deadline = time.monotonic() + 30
-    while True:
+
+    def health():
         try:
-            health = platform.call("GET", "/healthz", timeout=5)
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+            return [platform.call("GET", "/healthz", timeout=5)]
+        except requests.ConnectionError:
+            return None  # the gateway is not listening yet
+
+    [health] = until(health, 30, 0.2, what="the gateway answering")
     assert health.status_code == 503
     assert health.json()["services"]["membership"] == "service_unavailable"
     started = time.monotonic()

@@ -4,11 +4,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import requests
 
 from commonplace import tokens
+from tests.support.polling import until
 
 JWT_SECRET = "e2e-secret-at-least-thirty-two-bytes-long"
 ISSUER = "commonplace"
@@ -21,6 +21,8 @@ def free_port():
 
 
 class Platform:
+    """Starts and stops service processes on one store and broker, and calls the gateway."""
+
     def __init__(self, root, amqp_uri, **env):
         self.root = root
         self.port = free_port()
@@ -58,24 +60,32 @@ class Platform:
         for name in list(self.processes):
             self.stop(name)
 
+    def log(self, name):
+        return (self.root / f"{name}.log").read_text()
+
+    def exited(self, name, timeout=10):
+        """The exit code of ``name`` once it has ended by itself (it is then forgotten)."""
+        process = self.processes[name]
+        until(lambda: process.poll() is not None, timeout, 0.1, what=f"{name} exiting")
+        del self.processes[name]
+        return process.returncode
+
     def wait_healthy(self, timeout=60, services=None):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        """Return once ``/healthz`` says every service (or every one of ``services``) is ok."""
+
+        def healthy():
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited: {(self.root / f'{name}.log').read_text()[-3000:]}")
+                    raise RuntimeError(f"{name} exited: {self.log(name)[-3000:]}")
             try:
-                last = self.http.get(f"{self.base}/healthz", timeout=3)
-                report = last.json().get("services", {})
-                if last.status_code == 200 or (
-                    services and all(report.get(s) == "ok" for s in services)
-                ):
-                    return
-            except requests.RequestException as error:
-                last = error
-            time.sleep(0.2)
-        raise RuntimeError(f"platform not healthy after {timeout} s: {getattr(last, 'text', last)}")
+                response = self.http.get(f"{self.base}/healthz", timeout=3)
+            except requests.RequestException:
+                return False
+            report = response.json().get("services", {})
+            return response.status_code == 200 or bool(
+                services and all(report.get(s) == "ok" for s in services))
+
+        until(healthy, timeout, 0.2, what="a healthy platform")
 
     def token(self, user, org=None, roles=(), **claims):
         return tokens.mint(JWT_SECRET, ISSUER, user_id=user, organisation=org, roles=roles, **claims)
@@ -86,3 +96,14 @@ class Platform:
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(method, self.base + path, json=json, headers=headers,
                                  timeout=kwargs.pop("timeout", 15), **kwargs)
+
+    def pages(self, path, token):
+        """Every item of a list, following its cursors."""
+        items, cursor = [], None
+        while True:
+            separator = "&" if "?" in path else "?"
+            body = self.call("GET", path + (f"{separator}cursor={cursor}" if cursor else ""), token).json()
+            items += body["items"]
+            cursor = body["next_cursor"]
+            if not cursor:
+                return items

@@ -1,13 +1,12 @@
-"""The events service's projection of membership, with services stopped and started."""
+"""The events service's copy of membership, with services stopped and started."""
+import datetime
 import uuid
 
 import pytest
 
-import datetime
-
-from tests.e2e.conftest import Org, create_community, first_accepted, until
-from tests.e2e.workshops import schedule, workshop_body
-from tests.platform import Platform
+from tests.support.api import Org, create_community, first_accepted, schedule, workshop_body
+from tests.support.platform import Platform
+from tests.support.polling import until
 
 
 @pytest.fixture

@@ -1,0 +1,90 @@
+"""Driving the API the way users do: organisations, communities, workshops, registrations."""
+import datetime
+import uuid
+
+from tests.support.polling import until
+
+
+class Org:
+    """A registered organisation of the running platform, and tokens for its people."""
+
+    def __init__(self, platform, admin_token, label):
+        self.platform = platform
+        self.slug = f"{label}-{uuid.uuid4().hex[:8]}"
+        response = platform.call("POST", "/v1/organisations", admin_token,
+                                 {"name": label.title(), "slug": self.slug})
+        assert response.status_code == 201, response.text
+
+    def user(self, name, roles=()):
+        return self.platform.token(f"{name}@{self.slug}", self.slug, roles)
+
+    def user_id(self, name):
+        return f"{name}@{self.slug}"
+
+
+def create_community(platform, token, **fields):
+    body = {"name": f"Community {uuid.uuid4().hex[:6]}", "domain": "engineering", **fields}
+    response = platform.call("POST", "/v1/communities", token, body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def first_accepted(call, accept, timeout=10):
+    """The first response of ``call()`` that ``accept`` takes, retrying for up to ``timeout``."""
+
+    def accepted():
+        response = call()
+        # In a list: a response is falsy when its status is 4xx, and those may be accepted.
+        return [response] if accept(response) else None
+
+    return until(accepted, timeout, what="an accepted response")[0]
+
+
+# workshops
+
+def in_future(**delta):
+    return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(**delta)
+
+
+def rfc3339(instant):
+    return instant.isoformat()
+
+
+def known_community(platform, token, **fields):
+    """A new community, once the events service has its projection."""
+    community = create_community(platform, token, **fields)
+    until(lambda: platform.call(
+        "GET", f"/v1/communities/{community['id']}/workshops", token).status_code == 200,
+        what="the events service knowing the community")
+    return community
+
+
+def member_of(platform, community_id, token):
+    """Join the community (the events service learns of it by domain event)."""
+    assert platform.call("POST", f"/v1/communities/{community_id}/join", token).status_code == 201
+    return token
+
+
+def workshop_body(*, starts_in=datetime.timedelta(days=2), hours=2, **fields):
+    starts_at = datetime.datetime.now(datetime.timezone.utc) + starts_in
+    return {
+        "title": "Pairing on legacy code", "format": "workshop",
+        "starts_at": rfc3339(starts_at), "ends_at": rfc3339(starts_at + datetime.timedelta(hours=hours)),
+        "timezone": "Europe/Amsterdam", "capacity": None, "credits": 1.5, **fields,
+    }
+
+
+def schedule(platform, token, community_id, **fields):
+    body = workshop_body(**fields)
+    response = platform.call("POST", f"/v1/communities/{community_id}/workshops", token, body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def register(platform, workshop_id, token, expect=201):
+    """Register, retrying while the projection has not yet seen a fresh membership."""
+    path = f"/v1/workshops/{workshop_id}/registrations"
+    response = first_accepted(lambda: platform.call("POST", path, token),
+                              lambda r: r.status_code != 403)
+    assert response.status_code == expect, response.text
+    return response.json()
