@@ -11,7 +11,7 @@ from services.events.service import EventsService
 from services.events.store import WorkshopRepository
 from tests.unit.conftest import StoredEvents, actor
 
-OWNER, MEMBER = actor("ann"), actor("bob")
+OWNER = actor("ann")
 
 
 @pytest.fixture
