@@ -14,7 +14,6 @@ import uuid
 from functools import partial
 
 from eventlet.event import Event
-from marshmallow import RAISE
 from nameko.exceptions import BadRequest
 from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
@@ -22,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from commonplace import tokens
+from commonplace.boundary import schema
 from commonplace.errors import Invalid, PayloadTooLarge, PlatformError, Unauthenticated
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
@@ -73,9 +73,10 @@ def read_json_body(request, limit):
 
 
 def validated(schema_cls, data, what):
+    """``data`` once ``schema_cls`` finds nothing wrong with it (unknown fields included)."""
     if not isinstance(data, dict):
         raise Invalid(f"the {what} must be a JSON object", {"_schema": ["expected an object"]})
-    errors = schema_cls(unknown=RAISE).validate(data)
+    errors = schema(schema_cls).validate(data)
     if errors:
         raise Invalid(f"the {what} is not valid", errors)
     return data

@@ -6,7 +6,6 @@ archived) and ``membership`` the caller's copied active membership, or None. ``n
 in where a rule depends on the time.
 """
 from commonplace.clock import isoformat, to_second
-from commonplace.clock import now as clock_now
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import require_manager, require_member
@@ -223,7 +222,7 @@ def credit_change(registration, status, credits):
     return None
 
 
-def give_feedback(workshop, registration, feedback, actor):
+def give_feedback(workshop, registration, feedback, actor, now):
     """(feedback, events): attendees rate a workshop once."""
     if not registration or registration.get("attendance") != "attended":
         raise Forbidden("only people who attended may give feedback")
@@ -233,7 +232,7 @@ def give_feedback(workshop, registration, feedback, actor):
                            f"workshops/{workshop['_id']}/feedback/{actor.user_id}", {
                                "workshop_id": workshop["_id"], "community_id": workshop["community_id"],
                                "user_id": actor.user_id, "rating": feedback["rating"]})
-    return {**feedback, "given_at": clock_now()}, [event]
+    return {**feedback, "given_at": now}, [event]
 
 
 # the caller's own

@@ -79,6 +79,8 @@ def change_capacity(store, workshop, capacity):
     Registrations may change the seat count between reading the workshop and writing; the
     write then fails and is tried again on a fresh read, a bounded number of times.
     """
+    if capacity == workshop["capacity"]:
+        return
     for _ in range(CAPACITY_ATTEMPTS):
         domain.check_capacity(capacity, workshop["confirmed_count"])
         if store.change_capacity(workshop, capacity):

@@ -75,8 +75,7 @@ class EventsService(HealthCheck, FollowsMembership):
         actor, workshop, community, membership = self._at_workshop(workshop_id)
         changes = domain.check_update(workshop, community, actor, membership,
                                       load(s.WorkshopUpdateSchema, fields), now())
-        if "capacity" in changes and changes["capacity"] != workshop["capacity"]:
-            seating.change_capacity(self.store, workshop, changes["capacity"])
+        seating.change_capacity(self.store, workshop, changes.get("capacity", workshop["capacity"]))
         details, events = domain.update(workshop, changes)
         return self._present(self.store.update_workshop(workshop_id, details, events), actor.user_id)
 
@@ -140,7 +139,7 @@ class EventsService(HealthCheck, FollowsMembership):
         actor, workshop, _, _ = self._at_workshop(workshop_id)
         given = load(s.FeedbackSchema, fields)
         registration = self.store.registration(workshop_id, actor.user_id)
-        feedback, events = domain.give_feedback(workshop, registration, given, actor)
+        feedback, events = domain.give_feedback(workshop, registration, given, actor, now())
         self.store.add_feedback(registration["_id"], feedback, events)
         self.store.add_rating(workshop_id, feedback["rating"])
         return self._present(self.store.workshop(workshop_id), actor.user_id)
