@@ -73,9 +73,21 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class NotAllowed(DomainError):
+    """The path exists, but not with this method."""
+
+    status = 405
+    code = "method_not_allowed"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Unprocessable(DomainError):
@@ -108,7 +120,8 @@ class ServiceTimeout(ServiceOutage):
 
 # So that a service's NotFound comes back from an RPC call as NotFound, not RemoteError.
 for _error in (
-    PlatformError, DomainError, Invalid, Unauthenticated, Forbidden, NotFound, Conflict,
-    PayloadTooLarge, Unprocessable, ServiceOutage, ServiceUnavailable, ServiceTimeout,
+    PlatformError, DomainError, Invalid, Unauthenticated, Forbidden, NotFound, NotAllowed,
+    Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceOutage,
+    ServiceUnavailable, ServiceTimeout,
 ):
     deserialize_to_instance(_error)

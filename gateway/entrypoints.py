@@ -5,6 +5,10 @@ route; the same declaration feeds the OpenAPI document. Before a worker runs, th
 reads or mints ``X-Request-ID``, verifies the bearer token, enforces the body-size limit,
 parses JSON and validates body and query with their schemas. The request id and the actor
 go into nameko context data, and from there into every RPC call the worker makes.
+
+Requests no route takes (an unknown path: 404; a known path with another method: 405 with
+``Allow``) are answered by the web server itself, in the same JSON and with the same access
+line.
 """
 import json
 import logging
@@ -17,13 +21,14 @@ from eventlet.event import Event
 from nameko.exceptions import BadRequest
 from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Response
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Request, Response
 
 from commonplace import tokens
-from commonplace.boundary import schema
-from commonplace.errors import Invalid, PayloadTooLarge, PlatformError, Unauthenticated
+from commonplace.errors import Invalid, NotAllowed, NotFound, PlatformError, Unauthenticated
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from gateway.input import check_text, read_json_body, validated
 
 log = logging.getLogger("commonplace.gateway")
 
@@ -33,6 +38,64 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def json_response(payload, status=200, headers=None):
     return Response(json.dumps(payload), status=status, headers=headers,
                     mimetype="application/json")
+
+
+def request_id_of(request):
+    """The request's ``X-Request-ID`` when it is a sensible one; a new one otherwise."""
+    request_id = request.headers.get("X-Request-ID", "")
+    return request_id if REQUEST_ID.match(request_id) else uuid.uuid4().hex
+
+
+def record(request, route, status, elapsed, request_id, actor=None, failure=None):
+    """Count the request and write its one access line: INFO, or ERROR for a 5xx (with the
+    stack when the cause was unexpected)."""
+    HTTP_REQUESTS.labels(request.method, route, status).inc()
+    HTTP_SECONDS.labels(request.method, route).observe(elapsed)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    extra = {"request_id": request_id, "method": request.method, "path": request.path,
+             "status": status, "duration_ms": round(elapsed * 1000, 2),
+             "user": actor.user_id if actor else None}
+    unexpected = failure is not None and not isinstance(failure, (PlatformError, BadRequest))
+    if isinstance(failure, PlatformError) and status >= 500:
+        extra["error"] = failure.message
+    log.log(level, "%s %s %s", request.method, request.path, status, extra=extra,
+            exc_info=failure if unexpected else None)
+
+
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering what no route takes in JSON, with its access line."""
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        # Shallow, as nameko's own: nothing reads the body before the entrypoint decides to.
+        request = Request(environ, shallow=True)
+        try:
+            provider, request.path_values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException as unrouted:
+            response = self._unrouted(request, unrouted, started)
+        else:
+            response = provider.handle_request(request)
+        return response(environ, start_response)
+
+    def _unrouted(self, request, unrouted, started):
+        if isinstance(unrouted, MethodNotAllowed):
+            error = NotAllowed(f"{request.method} is not allowed on {request.path}")
+            headers = {"Allow": ", ".join(sorted(unrouted.valid_methods or ()))}
+        else:
+            error = NotFound(f"no route {request.method} {request.path}")
+            headers = {}
+        response = json_response(error.to_body(), error.status, headers)
+        request_id = request_id_of(request)
+        response.headers["X-Request-ID"] = request_id
+        record(request, "(unrouted)", error.status, time.perf_counter() - started, request_id)
+        return response
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
 
 
 class Credentials(SharedExtension):
@@ -56,36 +119,11 @@ def bearer_actor(request, verifier, query_token_scope=None):
     return verifier.verify(token.strip(), scope=scope)
 
 
-def read_json_body(request, limit):
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    request.max_content_length = limit
-    try:
-        raw = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
-    if not raw.strip():
-        raise Invalid("this route needs a JSON body", {"_schema": ["missing body"]})
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise Invalid(f"the body is not valid JSON: {error}", {"_schema": ["malformed JSON"]}) from None
-
-
-def validated(schema_cls, data, what):
-    """``data`` once ``schema_cls`` finds nothing wrong with it (unknown fields included)."""
-    if not isinstance(data, dict):
-        raise Invalid(f"the {what} must be a JSON object", {"_schema": ["expected an object"]})
-    errors = schema(schema_cls).validate(data)
-    if errors:
-        raise Invalid(f"the {what} is not valid", errors)
-    return data
-
-
 class JsonEndpoint(HttpRequestHandler):
     # The access line below reports every request's outcome, an unexpected error's stack included.
     reports_outcome = True
     credentials = Credentials()
+    server = JsonWebServer()
 
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
                  summary="", tag="", public=False, query_token_scope=None, **kwargs):
@@ -101,19 +139,20 @@ class JsonEndpoint(HttpRequestHandler):
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
+        check_text(kwargs, "path")
         if self.body is not None:
             body = read_json_body(request, self.container.config["MAX_BODY_BYTES"])
             kwargs["body"] = validated(self.body, body, "body")
         if self.query is not None:
-            kwargs["query"] = validated(self.query, dict(request.args.items()), "query")
+            query = dict(request.args.items())
+            check_text(query, "query")
+            kwargs["query"] = validated(self.query, query, "query")
         return args, kwargs
 
     def handle_request(self, request):
         started = time.perf_counter()
         request.shallow = False
-        request_id = request.headers.get("X-Request-ID", "")
-        if not REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+        request_id = request_id_of(request)
         actor = failure = None
         try:
             context_data = {"request_id": request_id}
@@ -131,25 +170,9 @@ class JsonEndpoint(HttpRequestHandler):
         except Exception as exc:
             response, failure = self.response_from_exception(exc), exc
         response.headers["X-Request-ID"] = request_id
-        elapsed = time.perf_counter() - started
-        HTTP_REQUESTS.labels(request.method, self.url, response.status_code).inc()
-        HTTP_SECONDS.labels(request.method, self.url).observe(elapsed)
-        self._log_access(request, response.status_code, elapsed, request_id, actor, failure)
+        record(request, self.url, response.status_code, time.perf_counter() - started,
+               request_id, actor, failure)
         return response
-
-    def _log_access(self, request, status, elapsed, request_id, actor, failure):
-        """The one line of this request: INFO, or ERROR for a 5xx (with the stack of a bug)."""
-        level = logging.ERROR if status >= 500 else logging.INFO
-        if not log.isEnabledFor(level):
-            return
-        extra = {"request_id": request_id, "method": request.method, "path": request.path,
-                 "status": status, "duration_ms": round(elapsed * 1000, 2),
-                 "user": actor.user_id if actor else None}
-        unexpected = failure is not None and not isinstance(failure, (PlatformError, BadRequest))
-        if isinstance(failure, PlatformError) and status >= 500:
-            extra["error"] = failure.message
-        log.log(level, "%s %s %s", request.method, request.path, status, extra=extra,
-                exc_info=failure if unexpected else None)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -1,11 +1,11 @@
-"""Operations: health of every service, metrics, the API description, unknown routes."""
+"""Operations: health of every service, metrics, the API description."""
 import inspect
 
 import eventlet
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
-from commonplace.errors import NotFound, ServiceOutage
+from commonplace.errors import ServiceOutage
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import openapi_document
@@ -46,7 +46,3 @@ class OperationsRoutes(Routes):
     @endpoint("GET", "/openapi.json", public=True, tag="operations", summary="This API, as OpenAPI 3")
     def openapi(self, request):
         return openapi_document()
-
-    @endpoint("GET,POST,PUT,PATCH,DELETE", "/<path:path>", public=True, tag="")
-    def unknown_route(self, request, path):
-        raise NotFound(f"no route {request.method} /{path}")

@@ -4,7 +4,7 @@ UID is stable per workshop, SEQUENCE is the workshop's change count (so calendar
 the old version), and a cancelled workshop stays in the feed with STATUS:CANCELLED so apps
 remove it. Times are written in UTC, which every calendar app converts for display.
 """
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from commonplace.clock import as_utc
 
@@ -15,13 +15,19 @@ def workshop_uid(workshop_id):
     return f"{workshop_id}@commonplace"
 
 
+def _text(value):
+    """iCalendar TEXT of what a user typed: line breaks of any kind escaped, whatever the
+    property (icalendar escapes only a bare LF, and not at all in X- properties)."""
+    return vText(value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def render_calendar(community_name, workshops):
     """The .ics text of ``workshops`` (the repository's dicts)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{community_name} workshops")
+    calendar.add("x-wr-calname", _text(f"{community_name} workshops"))
     for workshop in workshops:
         entry = Event()
         entry.add("uid", workshop_uid(workshop["_id"]))
@@ -29,11 +35,11 @@ def render_calendar(community_name, workshops):
         entry.add("dtstart", as_utc(workshop["starts_at"]))
         entry.add("dtend", as_utc(workshop["ends_at"]))
         entry.add("sequence", workshop.get("sequence", 0))
-        entry.add("summary", workshop["title"])
+        entry.add("summary", _text(workshop["title"]))
         if workshop.get("description"):
-            entry.add("description", workshop["description"])
+            entry.add("description", _text(workshop["description"]))
         if workshop.get("location"):
-            entry.add("location", workshop["location"])
+            entry.add("location", _text(workshop["location"]))
         if workshop.get("online_url"):
             entry.add("url", workshop["online_url"])
         entry.add("status", "CANCELLED" if workshop["status"] == "cancelled" else "CONFIRMED")

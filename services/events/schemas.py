@@ -4,6 +4,7 @@ import zoneinfo
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from commonplace.pagination import PageQuerySchema
+from commonplace.text import MultiLine, OneLine
 
 FORMATS = ("workshop", "peer_learning", "webinar", "meetup", "office_hours")
 WORKSHOP_STATUSES = ("scheduled", "cancelled")
@@ -18,19 +19,18 @@ def _timezone(name):
 
 
 class _WorkshopFields(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=10000))
+    title = OneLine(min_length=1, max_length=200)
+    description = MultiLine(max_length=10000)
     format = fields.String(validate=validate.OneOf(FORMATS))
     # RFC 3339 with an offset: a time without one is ambiguous, so it is refused.
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     timezone = fields.String(validate=_timezone)
-    location = fields.String(allow_none=True, validate=validate.Length(max=500))
+    location = OneLine(allow_none=True, max_length=500)
     online_url = fields.Url(allow_none=True, schemes={"http", "https"})
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
     credits = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
-    facilitators = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
-                               validate=validate.Length(max=50))
+    facilitators = fields.List(OneLine(min_length=1, max_length=200), validate=validate.Length(max=50))
 
     @validates_schema
     def ends_after_start(self, data, **kwargs):
@@ -46,8 +46,8 @@ class WorkshopUpdateSchema(_WorkshopFields):
 
 
 class WorkshopCreateSchema(_WorkshopFields):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=10000))
+    title = OneLine(required=True, min_length=1, max_length=200)
+    description = MultiLine(load_default="", max_length=10000)
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
@@ -97,7 +97,7 @@ class RangeQuerySchema(Schema):
 
 
 class CancelSchema(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    reason = MultiLine(load_default="", max_length=1000)
 
 
 class RegistrationSchema(Schema):
@@ -112,7 +112,7 @@ class RegistrationSchema(Schema):
 
 
 class AttendanceRecordSchema(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    user_id = OneLine(required=True, min_length=1, max_length=200)
     status = fields.String(required=True, validate=validate.OneOf(ATTENDANCE))
 
 
@@ -122,14 +122,15 @@ class AttendanceSchema(Schema):
 
     @validates("records")
     def one_record_each(self, records, **kwargs):
-        users = [r["user_id"] for r in records]
+        # Records that failed their own validation arrive without their fields.
+        users = [r["user_id"] for r in records if "user_id" in r]
         if len(users) != len(set(users)):
             raise ValidationError("each user_id may appear once")
 
 
 class FeedbackSchema(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = MultiLine(load_default="", max_length=2000)
 
 
 class TranscriptItemSchema(Schema):

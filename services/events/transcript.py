@@ -3,6 +3,15 @@ import csv
 import io
 
 COLUMNS = ("workshop_id", "title", "community_id", "community", "domain", "starts_at", "credits")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A cell a spreadsheet shows as typed: text that would start a formula gets a leading
+    apostrophe (OWASP's advice against CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def render_csv(transcript):
@@ -11,6 +20,6 @@ def render_csv(transcript):
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for item in transcript["items"]:
-        writer.writerow([item.get(column) for column in COLUMNS])
+        writer.writerow([_cell(item.get(column)) for column in COLUMNS])
     writer.writerow(["total", "", "", "", "", "", transcript["total_credits"]])
     return out.getvalue()

@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from commonplace.pagination import PageQuerySchema
+from commonplace.text import MultiLine, OneLine
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-case letters, digits and inner hyphens")
 ROLES = ("owner", "facilitator", "member")
@@ -10,12 +11,12 @@ JOIN_POLICIES = ("open", "approval", "invitation")
 REQUEST_STATUSES = ("pending", "approved", "rejected")
 
 Tags = lambda: fields.List(  # noqa: E731 - one definition shared by create and update
-    fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20),
+    OneLine(min_length=1, max_length=40), validate=validate.Length(max=20),
 )
 
 
 class OrganisationCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = OneLine(required=True, min_length=1, max_length=120)
     slug = fields.String(required=True, validate=SLUG)
 
 
@@ -26,19 +27,19 @@ class OrganisationSchema(Schema):
 
 
 class CommunityCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = OneLine(required=True, min_length=1, max_length=120)
     slug = fields.String(validate=SLUG)
-    domain = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    domain = OneLine(required=True, min_length=1, max_length=80)
+    description = MultiLine(load_default="", max_length=5000)
     tags = Tags()
     visibility = fields.String(load_default="organisation", validate=validate.OneOf(VISIBILITIES))
     join_policy = fields.String(load_default="open", validate=validate.OneOf(JOIN_POLICIES))
 
 
 class CommunityUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    domain = fields.String(validate=validate.Length(min=1, max=80))
-    description = fields.String(validate=validate.Length(max=5000))
+    name = OneLine(min_length=1, max_length=120)
+    domain = OneLine(min_length=1, max_length=80)
+    description = MultiLine(max_length=5000)
     tags = Tags()
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
     join_policy = fields.String(validate=validate.OneOf(JOIN_POLICIES))
@@ -72,9 +73,9 @@ class MyCommunitySchema(CommunitySchema):
 
 
 class CommunityListQuerySchema(PageQuerySchema):
-    domain = fields.String(validate=validate.Length(max=80))
-    tag = fields.String(validate=validate.Length(max=40))
-    q = fields.String(validate=validate.Length(max=200))
+    domain = OneLine(max_length=80)
+    tag = OneLine(max_length=40)
+    q = OneLine(max_length=200)
 
 
 class MembershipSchema(Schema):
@@ -114,7 +115,7 @@ class JoinResultSchema(Schema):
 
 
 class InvitationCreateSchema(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    user_id = OneLine(required=True, min_length=1, max_length=200)
     role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
 
 

@@ -82,9 +82,13 @@ class MembershipRepository:
         self.memberships.insert_one(owner)
         try:
             self.communities.insert_one(with_events(community, events))
-        except DuplicateKeyError:
+        except BaseException as error:
+            # Whatever stopped the community (a rival with the slug, a store that refused the
+            # document), its owner must not outlive it.
             self.memberships.delete_one({"_id": owner["_id"]})
-            raise taken from None
+            if isinstance(error, DuplicateKeyError):
+                raise taken from None
+            raise
 
     def community(self, community_id):
         return strip_outbox(self.communities.find_one({"_id": community_id}))

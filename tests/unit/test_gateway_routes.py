@@ -99,6 +99,19 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing(gateway):
     ("GET", "/v1/communities?colour=red", None, None, 400),
     ("POST", "/v1/communities/c1/workshops", json.dumps({**WORKSHOP_BODY, "timezone": "Mars/Olympus"}),
      "application/json", 400),
+    ("POST", "/v1/communities", "[" * 10000, "application/json", 400),
+    ("POST", "/v1/communities", '{"a":' * 10000, "application/json", 400),
+    ("POST", "/v1/communities", '{"name": {"a": ' * 40 + "1" + "}" * 40 + "}", "application/json", 400),
+    ("POST", "/v1/communities", r'{"name": "x\ud800", "slug": "s", "domain": "q"}', "application/json", 400),
+    ("POST", "/v1/communities", r'{"name": "x\u0000y", "domain": "q"}', "application/json", 400),
+    ("POST", "/v1/communities", '{"name": "a", "name": "b", "domain": "q"}', "application/json", 400),
+    ("POST", "/v1/communities", json.dumps({"name": "G", "domain": "d"}), "text/plain", 415),
+    ("POST", "/v1/communities", json.dumps({"name": "G", "domain": "d"}),
+     "application/x-www-form-urlencoded", 415),
+    ("PUT", "/v1/workshops/anything/attendance", json.dumps({"records": [{"status": "absent"}]}),
+     "application/json", 400),
+    ("GET", "/v1/communities/c%001", None, None, 400),
+    ("GET", "/v1/communities?q=a%00b", None, None, 400),
 ])
 def test_bad_input_is_refused_before_any_service_is_asked(gateway, method, path, body, content_type, status):
     headers = {"Authorization": f"Bearer {gateway.token('ann')}"}
@@ -176,3 +189,25 @@ def test_openapi_lists_the_routes_of_every_route_file(gateway):
         for name, method in vars(routes).items():
             if any(isinstance(e, JsonEndpoint) and e.tag for e in getattr(method, "nameko_entrypoints", ())):
                 assert name in operations, (routes.__name__, name)
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("PUT", "/v1/communities", "GET, HEAD, POST"),
+    ("PATCH", "/v1/me/communities", "GET, HEAD"),
+    ("DELETE", "/v1/communities/c1", "GET, HEAD, PATCH"),
+    ("OPTIONS", "/v1/workshops/w1/registrations", "GET, HEAD, POST"),
+])
+def test_a_known_path_with_another_method_is_a_json_405_with_allow(gateway, method, path, allowed):
+    response = gateway.call(method, path, gateway.token("ann"))
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unknown_path_is_a_json_404_with_its_access_line(gateway, caplog):
+    with caplog.at_level(logging.INFO):
+        response = gateway.call("GET", "/v2/anything", headers={"X-Request-ID": "r-unknown"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert response.headers["X-Request-ID"] == "r-unknown"
+    [line] = [r for r in caplog.records if getattr(r, "request_id", None) == "r-unknown"]
+    assert (line.levelno, line.status) == (logging.INFO, 404)

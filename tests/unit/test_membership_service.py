@@ -167,3 +167,14 @@ def test_owner_counts_are_recounted_at_start(make):
     make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"owner_count": 5}})
     make.repository.prepare()
     assert make.repository.owner_count(community["id"]) == 1
+
+
+def test_a_community_the_store_refuses_leaves_no_owner_behind(make, monkeypatch):
+    def refuse(document):
+        raise RuntimeError("the store refused the document")
+
+    monkeypatch.setattr(make.repository.communities, "insert_one", refuse)
+    with pytest.raises(RuntimeError):
+        make(actor("ann")).create_community(fields={"name": "Guild", "domain": "eng"})
+    assert make.repository.memberships.count_documents({}) == 0
+    assert make.events.new() == []

@@ -1,0 +1,31 @@
+"""Text fields for schemas: what a user may type, stated in the schema so that the OpenAPI
+document shows the same rule the platform enforces.
+
+Whatever is typed must render in every format the platform emits (JSON, iCalendar, CSV,
+e-mail, HTML), so one-line text (names, titles, tags, ids) holds no control characters at
+all, and text that may span lines (descriptions, comments) holds none but tab, LF and CR.
+"""
+from marshmallow import fields, validate
+
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+class OneLine(fields.String):
+    """A line of text, ``min_length`` to ``max_length`` characters, no control characters."""
+
+    def __init__(self, *, max_length, min_length=0, **kwargs):
+        super().__init__(validate=[
+            validate.Length(min=min_length, max=max_length),
+            validate.Regexp(ONE_LINE, error="one line of text, without control characters"),
+        ], **kwargs)
+
+
+class MultiLine(fields.String):
+    """Text of up to ``max_length`` characters that may span lines (tab, LF and CR allowed)."""
+
+    def __init__(self, *, max_length, **kwargs):
+        super().__init__(validate=[
+            validate.Length(max=max_length),
+            validate.Regexp(MULTI_LINE, error="text without control characters other than tab and line breaks"),
+        ], **kwargs)
