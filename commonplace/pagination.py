@@ -1,7 +1,9 @@
 """Cursor pagination: ``?limit=&cursor=`` in, ``{"items", "next_cursor"}`` out.
 
-Pages are ordered by a unique key (``_id`` by default); the cursor is the opaque, URL-safe
-encoding of the last key a page held, so a page never skips or repeats when others write.
+Pages are ordered by a unique key (``_id`` by default, always a string); the cursor is the
+opaque, URL-safe encoding of the last key a page held, so a page never skips or repeats when
+others write. An empty cursor is the first page; one that does not decode to a key (a forged
+one included) is refused with 400.
 """
 import base64
 import binascii
@@ -13,6 +15,7 @@ from commonplace.errors import Invalid
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+CURSOR_FORMAT = "cursor"
 
 
 class PageQuerySchema(Schema):
@@ -21,7 +24,8 @@ class PageQuerySchema(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
     )
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, metadata={
+        "format": CURSOR_FORMAT, "description": "next_cursor of the previous page; empty or absent for the first"})
 
 
 def encode_cursor(key):
@@ -29,16 +33,20 @@ def encode_cursor(key):
 
 
 def decode_cursor(cursor):
+    """The key a cursor names; Invalid for anything a list never gave out."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise Invalid("the cursor is not one this list gave out", {"cursor": ["invalid cursor"]}) from None
+        key = None
+    if not isinstance(key, str):
+        raise Invalid("the cursor is not one this list gave out", {"cursor": ["invalid cursor"]})
+    return key
 
 
 def paginate(collection, query, *, limit=DEFAULT_LIMIT, cursor=None, key="_id", descending=False):
     """Return ``(documents, next_cursor)`` for one page of ``collection.find(query)``."""
-    if cursor is not None:
+    if cursor:
         after = decode_cursor(cursor)
         query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
     documents = list(collection.find(query).sort(key, -1 if descending else 1).limit(limit + 1))
@@ -46,6 +54,17 @@ def paginate(collection, query, *, limit=DEFAULT_LIMIT, cursor=None, key="_id", 
     documents = documents[:limit]
     next_cursor = encode_cursor(documents[-1][key]) if has_more else None
     return documents, next_cursor
+
+
+def paginate_list(items, key, *, limit=DEFAULT_LIMIT, cursor=None):
+    """``(items, next_cursor)`` of one page of an in-memory list sorted by ``key(item)``, a
+    unique string, for lists a service assembles rather than reads in one query."""
+    ordered = sorted(items, key=key)
+    if cursor:
+        after = decode_cursor(cursor)
+        ordered = [item for item in ordered if key(item) > after]
+    chosen = ordered[:limit]
+    return chosen, encode_cursor(key(chosen[-1])) if len(ordered) > limit else None
 
 
 def page(items, next_cursor):

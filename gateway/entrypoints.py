@@ -126,12 +126,17 @@ class JsonEndpoint(HttpRequestHandler):
     server = JsonWebServer()
 
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
-                 summary="", tag="", public=False, query_token_scope=None, **kwargs):
+                 also=None, media=None, summary="", tag="", public=False,
+                 query_token_scope=None, **kwargs):
+        """``also`` maps other success statuses to their schemas (202: a join request);
+        ``media`` maps other media types of the answer to what they hold (text/csv: …)."""
         super().__init__(method, url, **kwargs)
         self.status = status
         self.body = body
         self.query = query
         self.response = response
+        self.also = also or {}
+        self.media = media or {}
         self.summary = summary
         self.tag = tag
         self.public = public

@@ -10,11 +10,16 @@ from marshmallow import Schema, fields
 from gateway.entrypoints import JsonEndpoint
 
 ERROR_STATUSES = {
-    "400": "Invalid input (nothing was changed)", "401": "Missing or invalid bearer token",
+    "400": "Invalid input: it breaks what its schema states (nothing was changed)",
+    "401": "Missing or invalid bearer token",
     "403": "Visible, but not allowed", "404": "Unknown, or not visible to the caller",
-    "409": "Conflicts with the current state", "413": "Body too large",
-    "422": "Refers to something unusable", "503": "A service is not running",
-    "504": "A service did not answer in time",
+    "409": "Conflicts with the current state",
+    "422": "Well-formed, but refused by a rule no schema can state (an end before the start, "
+           "an unknown organisation); nothing was changed",
+    "503": "A service is not running", "504": "A service did not answer in time",
+}
+BODY_ERROR_STATUSES = {
+    "413": "Body too large", "415": "The body is not application/json",
 }
 
 
@@ -41,11 +46,24 @@ def _openapi_path(url):
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
 
 
+def _content(schema, media):
+    content = {"application/json": {"schema": schema}} if schema is not None else {}
+    content.update({media_type: {"schema": {"type": "string", "description": description}}
+                    for media_type, description in media.items()})
+    return content
+
+
 def _operation(entrypoint, method_name):
-    operation = {
-        "operationId": method_name, "summary": entrypoint.summary, "tags": [entrypoint.tag],
-        "responses": {str(entrypoint.status): {"description": "Success"}},
-    }
+    main = {"description": "Success"}
+    content = _content(entrypoint.response, entrypoint.media)
+    if content:
+        main["content"] = content
+    responses = {str(entrypoint.status): main}
+    for status, schema in entrypoint.also.items():
+        responses[str(status)] = {"description": "Success" if status < 400 else "See the summary", **(
+            {"content": {"application/json": {"schema": schema}}} if schema is not None else {})}
+    operation = {"operationId": method_name, "summary": entrypoint.summary,
+                 "tags": [entrypoint.tag], "responses": responses}
     path_params = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", entrypoint.url)
     operation["parameters"] = [
         {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
@@ -57,17 +75,22 @@ def _operation(entrypoint, method_name):
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": entrypoint.body}},
         }
-    if entrypoint.response is not None:
-        operation["responses"][str(entrypoint.status)]["content"] = {
-            "application/json": {"schema": entrypoint.response},
-        }
-    for status, description in ERROR_STATUSES.items():
-        operation["responses"].setdefault(status, {
-            "description": description, "content": {"application/json": {"schema": "Error"}},
-        })
     if entrypoint.public:
         operation["security"] = []
+        return operation
+    errors = {**ERROR_STATUSES, **(BODY_ERROR_STATUSES if entrypoint.body is not None else {})}
+    for status, description in sorted(errors.items()):
+        responses.setdefault(status, {
+            "description": description, "content": {"application/json": {"schema": "Error"}},
+        })
     return operation
+
+
+def _stated_rules(document, schemas):
+    """Rules a schema class states for OpenAPI only (``openapi = {"minProperties": 1}``)."""
+    for name, schema_cls in schemas.items():
+        if getattr(schema_cls, "openapi", None) and name in document["components"]["schemas"]:
+            document["components"]["schemas"][name].update(schema_cls.openapi)
 
 
 @functools.cache
@@ -83,14 +106,19 @@ def openapi_document():
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=ErrorSchema)
-    paths = {}
+    paths, schemas = {}, {}
     for method_name, method in inspect.getmembers(GatewayService, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, JsonEndpoint) and entrypoint.tag:
+            if isinstance(entrypoint, JsonEndpoint):
                 for http_method in entrypoint.method.split(","):
                     paths.setdefault(_openapi_path(entrypoint.url), {})[http_method.lower()] = (
                         _operation(entrypoint, method_name)
                     )
+                for schema_cls in (entrypoint.body, entrypoint.response):
+                    if isinstance(schema_cls, type):
+                        schemas[schema_cls.__name__.removesuffix("Schema")] = schema_cls
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _stated_rules(document, schemas)
+    return document

@@ -62,7 +62,7 @@ class MembershipRoutes(Routes):
     # members
 
     @endpoint("POST", "/v1/communities/<community_id>/join", status=201,
-              response=ms.JoinResultSchema, tag="members",
+              response=ms.JoinResultSchema, also={202: ms.JoinResultSchema}, tag="members",
               summary="Join (201 with a membership) or ask to join (202 with a join request)")
     def join(self, request, community_id):
         result = self.membership.join(community_id=community_id)

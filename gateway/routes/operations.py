@@ -5,6 +5,8 @@ import eventlet
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
+from marshmallow import Schema, fields
+
 from commonplace.errors import ServiceOutage
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
@@ -12,6 +14,12 @@ from gateway.openapi import openapi_document
 from gateway.routes import Routes
 
 HEALTH_TIMEOUT = 2.0
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "degraded"]})
+    services = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                           metadata={"description": "each service: ok, or why not"})
 
 
 def _health(proxy):
@@ -31,18 +39,20 @@ class OperationsRoutes(Routes):
         return {dependency.target_service: getattr(self, name) for name, dependency
                 in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc))}
 
-    @endpoint("GET", "/healthz", public=True, tag="operations",
-              summary="Whether every service answers")
+    @endpoint("GET", "/healthz", public=True, tag="operations", response=HealthSchema,
+              also={503: HealthSchema}, summary="Whether every service answers (503 when one does not)")
     def healthz(self, request):
         calls = {name: eventlet.spawn(_health, proxy) for name, proxy in self._service_proxies().items()}
         report = {name: call.wait() for name, call in sorted(calls.items())}
         healthy = all(status == "ok" for status in report.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "services": report}
 
-    @endpoint("GET", "/metrics", public=True, tag="operations", summary="Prometheus metrics")
+    @endpoint("GET", "/metrics", public=True, tag="operations", summary="Prometheus metrics",
+              media={"text/plain": "Prometheus text exposition format"})
     def prometheus_metrics(self, request):
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
-    @endpoint("GET", "/openapi.json", public=True, tag="operations", summary="This API, as OpenAPI 3")
+    @endpoint("GET", "/openapi.json", public=True, tag="operations", response={"type": "object"},
+              summary="This API, as OpenAPI 3")
     def openapi(self, request):
         return openapi_document()

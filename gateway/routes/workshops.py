@@ -40,6 +40,7 @@ class WorkshopRoutes(Routes):
 
     @endpoint("GET", "/v1/communities/<community_id>/calendar.ics", tag="workshops",
               query_token_scope=tokens.CALENDAR_SCOPE,
+              media={"text/calendar": "the workshops as an RFC 5545 calendar"},
               summary="The community's workshops as an iCalendar feed "
                       "(a calendar token may come as ?access_token=)")
     def community_calendar(self, request, community_id):
@@ -105,14 +106,14 @@ class WorkshopRoutes(Routes):
     def give_feedback(self, request, workshop_id, body):
         return self.events.give_feedback(workshop_id=workshop_id, fields=body)
 
-    @endpoint("GET", "/v1/me/workshops", query=es.RangeQuerySchema,
+    @endpoint("GET", "/v1/me/workshops", query=es.MyWorkshopsQuerySchema,
               response=page_of(es.WorkshopSchema), tag="registrations",
               summary="Workshops you are registered or waitlisted for")
     def my_workshops(self, request, query):
         return self.events.my_workshops(query=query)
 
     @endpoint("GET", "/v1/me/transcript", query=es.RangeQuerySchema, response=es.TranscriptSchema,
-              tag="registrations",
+              media={"text/csv": "the transcript as CSV, with Accept: text/csv"}, tag="registrations",
               summary="Your professional-development credits (CSV with Accept: text/csv)")
     def transcript(self, request, query):
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":

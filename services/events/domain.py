@@ -6,7 +6,7 @@ archived) and ``membership`` the caller's copied active membership, or None. ``n
 in where a rule depends on the time.
 """
 from commonplace.clock import isoformat, to_second
-from commonplace.errors import Conflict, Forbidden, Invalid, NotFound
+from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import require_manager, require_member
 from services.events.domain_events import workshop_event, workshop_facts
@@ -25,6 +25,7 @@ def schedule(community, actor, membership, data, now):
     require_manager(community, actor, membership)
     if community.get("archived"):
         raise Conflict("the community is archived")
+    _check_times(data["starts_at"], data["ends_at"])
     _check_starts_in_future(data["starts_at"], now)
     workshop = {
         "_id": new_id(), "community_id": community["_id"], "organisation": community["organisation"],
@@ -41,9 +42,17 @@ def schedule(community, actor, membership, data, now):
     return workshop, [event]
 
 
+# Rules about two fields together, or about the time now, which no schema can state: the
+# input is well-formed, and answered 422.
+
+def _check_times(starts_at, ends_at):
+    if ends_at <= starts_at:
+        raise Unprocessable("the workshop must end after it starts", {"ends_at": ["must be after starts_at"]})
+
+
 def _check_starts_in_future(starts_at, now):
     if starts_at <= now:
-        raise Invalid("a workshop must start in the future", {"starts_at": ["must be in the future"]})
+        raise Unprocessable("a workshop must start in the future", {"starts_at": ["must be in the future"]})
 
 
 def workshop_query(community_id, params):
@@ -71,9 +80,7 @@ def check_update(workshop, community, actor, membership, changes, now):
     changes = {key: to_second(value) if key in TIME_FIELDS else value
                for key, value in changes.items()}
     starts_at = changes.get("starts_at", workshop["starts_at"])
-    ends_at = changes.get("ends_at", workshop["ends_at"])
-    if ends_at <= starts_at:
-        raise Invalid("the workshop must end after it starts", {"ends_at": ["must be after starts_at"]})
+    _check_times(starts_at, changes.get("ends_at", workshop["ends_at"]))
     if "starts_at" in changes and changes["starts_at"] != workshop["starts_at"]:
         _check_starts_in_future(starts_at, now)
     return changes
@@ -186,10 +193,11 @@ def record_attendance(workshop, community, actor, membership, records, registrat
     check_changeable(workshop)
     if now < workshop["starts_at"]:
         raise Conflict("attendance can be recorded once the workshop has started")
+    records = list({record["user_id"]: record for record in records}.values())  # the last counts
     unknown = [r["user_id"] for r in records
                if registrations.get(r["user_id"], {}).get("status") != "confirmed"]
     if unknown:
-        raise Invalid("attendance is recorded for confirmed registrations only",
+        raise Unprocessable("attendance is recorded for confirmed registrations only",
                       {"records": [f"not a confirmed registration: {user}" for user in unknown]})
     changes = []
     for record in records:

@@ -11,7 +11,7 @@ from commonplace.clock import now
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
-from commonplace.pagination import page
+from commonplace.pagination import page, paginate_list
 from commonplace.permissions import require_manager, require_visible
 from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
@@ -146,18 +146,20 @@ class EventsService(HealthCheck, FollowsMembership):
 
     # the caller's own
 
-    def _registered(self, statuses, query):
-        """The caller's (registration, workshop) pairs of ``statuses`` within the query's range."""
-        params = load(s.RangeQuerySchema, query)
+    def _registered(self, statuses, params):
+        """The caller's (registration, workshop) pairs of ``statuses`` within ``params``' range."""
         registrations = self.store.registrations_of_user(self.actor().user_id, statuses)
         workshops = self.store.workshops_by_id({r["workshop_id"] for r in registrations})
         return domain.in_range(registrations, workshops, params)
 
     @rpc
     def my_workshops(self, query):
+        params = load(s.MyWorkshopsQuerySchema, query)
+        chosen, next_cursor = paginate_list(
+            self._registered(("confirmed", "waitlisted"), params), key=lambda pair: pair[1]["order_key"],
+            limit=params["limit"], cursor=params["cursor"])
         user_id = self.actor().user_id
-        chosen = self._registered(("confirmed", "waitlisted"), query)
-        return page([self._present(workshop, user_id) for _, workshop in chosen], None)
+        return page([self._present(workshop, user_id) for _, workshop in chosen], next_cursor)
 
     @rpc
     def transcript(self, query):
@@ -169,7 +171,7 @@ class EventsService(HealthCheck, FollowsMembership):
         return render_csv(dump(s.TranscriptSchema, self._transcript(query)))
 
     def _transcript(self, query):
-        registered = self._registered(("confirmed",), query)
+        registered = self._registered(("confirmed",), load(s.RangeQuerySchema, query))
         communities = self.communities.by_id({w["community_id"] for _, w in registered})
         return domain.transcript(domain.transcript_entries(registered, communities))
 

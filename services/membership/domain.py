@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from commonplace.clock import now
-from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import MANAGERS, require_manager, require_owner
 from commonplace.visibility import may_belong
@@ -20,13 +20,11 @@ from services.membership.domain_events import (
 )
 
 
-def slugify(name):
-    """A URL-safe slug from a display name: "Data & Design!" -> "data-design"."""
+def slugify(name, fallback):
+    """A URL-safe slug from a display name: "Data & Design!" -> "data-design"; ``fallback``
+    for a name with no Latin letter or digit to make one from ("数据" or "!!!")."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].strip("-")
-    if not slug:
-        raise Invalid("cannot make a slug from this name; give one", {"slug": ["required for this name"]})
-    return slug
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].strip("-") or fallback
 
 
 def require_active(community):
@@ -74,10 +72,11 @@ def create_community(actor, data, organisation_registered):
     """(community, owner's membership, events): the creator becomes the first owner."""
     if not actor.organisation or not organisation_registered:
         raise Forbidden("your organisation is not registered on this platform")
-    created = now()
+    created, community_id = now(), new_id()
     community = {
-        "_id": new_id(), "organisation": actor.organisation, "name": data["name"],
-        "slug": data.get("slug") or slugify(data["name"]), "domain": data["domain"],
+        "_id": community_id, "organisation": actor.organisation, "name": data["name"],
+        "slug": data.get("slug") or slugify(data["name"], f"community-{community_id[-8:]}"),
+        "domain": data["domain"],
         "description": data["description"], "tags": data.get("tags", []),
         "visibility": data["visibility"], "join_policy": data["join_policy"],
         "partners": [], "archived": False, "member_count": 1, "owner_count": 1,
@@ -117,7 +116,7 @@ def add_partner(community, actor, membership, partner, partner_registered):
     require_owner(community, actor, membership)
     require_active(community)
     if partner == community["organisation"]:
-        raise Invalid("a community cannot partner with its own organisation",
+        raise Unprocessable("a community cannot partner with its own organisation",
                       {"organisation": ["is the community's own organisation"]})
     if not partner_registered:
         raise Unprocessable(f"no organisation {partner!r} is registered",

@@ -37,6 +37,8 @@ class CommunityCreateSchema(Schema):
 
 
 class CommunityUpdateSchema(Schema):
+    openapi = {"minProperties": 1}
+
     name = OneLine(min_length=1, max_length=120)
     domain = OneLine(min_length=1, max_length=80)
     description = MultiLine(max_length=5000)

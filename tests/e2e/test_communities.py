@@ -193,7 +193,7 @@ def test_partner_rules(platform, acme, globex):
     path = f"/v1/communities/{community['id']}/partners"
     platform.call("POST", f"/v1/communities/{community['id']}/join", acme.user("bob"))
     assert platform.call("POST", path, acme.user("bob"), {"organisation": globex.slug}).status_code == 403
-    assert platform.call("POST", path, ann, {"organisation": acme.slug}).status_code == 400
+    assert platform.call("POST", path, ann, {"organisation": acme.slug}).status_code == 422
     assert platform.call("POST", path, ann, {"organisation": "no-such-org"}).status_code == 422
     assert platform.call("POST", path, ann, {"organisation": globex.slug}).status_code == 201
     assert platform.call("POST", path, ann, {"organisation": globex.slug}).status_code == 409

@@ -166,7 +166,7 @@ def test_attendance_awards_credits_once_and_absent_takes_them_back(platform, acm
     assert platform.call("PUT", f"{path}/attendance", ann, records).status_code == 200
     assert platform.call("PUT", f"{path}/attendance", ann, records).status_code == 200
     assert platform.call("PUT", f"{path}/attendance", ann, {"records": [
-        {"user_id": "stranger", "status": "attended"}]}).status_code == 400
+        {"user_id": "stranger", "status": "attended"}]}).status_code == 422
 
     transcript = platform.call("GET", "/v1/me/transcript", people["bob"]).json()
     assert transcript["total_credits"] == 2.5

@@ -4,7 +4,7 @@ import datetime
 import pytest
 from nameko.testing.services import worker_factory
 
-from commonplace.errors import Conflict, Forbidden, Invalid, NotFound
+from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.projection import Communities
 from services.events import domain, seating
 from services.events.service import EventsService
@@ -168,15 +168,15 @@ def test_credits_are_awarded_once_and_revoked_on_absence(registration, status, e
     assert domain.credit_change(registration, status, 2.0) == expected
 
 
-def test_moving_a_start_into_the_past_is_invalid():
+def test_moving_a_start_into_the_past_or_before_the_end_is_unprocessable():
     now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
     workshop = {"status": "scheduled", "starts_at": now + datetime.timedelta(days=1),
                 "ends_at": now + datetime.timedelta(days=1, hours=1)}
     community, owner = {"organisation": "acme"}, {"role": "owner"}
-    with pytest.raises(Invalid):
+    with pytest.raises(Unprocessable):
         domain.check_update(workshop, community, OWNER, owner,
                             {"starts_at": now - datetime.timedelta(hours=1)}, now)
-    with pytest.raises(Invalid):
+    with pytest.raises(Unprocessable):
         domain.check_update(workshop, community, OWNER, owner, {"ends_at": now}, now)
 
 

@@ -33,6 +33,8 @@ WORKSHOP_BODY = {"title": "T", "format": "meetup", "starts_at": "2030-01-01T10:0
      {"workshop_id": "w1"}, 200),
     ("GET", "/v1/me/transcript?from=2030-01-01T00:00:00Z", None, "events", "transcript",
      {"query": {"from": "2030-01-01T00:00:00Z"}}, 200),
+    ("GET", "/v1/me/workshops?limit=5&cursor=abc", None, "events", "my_workshops",
+     {"query": {"limit": "5", "cursor": "abc"}}, 200),
 ])
 def test_each_route_calls_its_service(gateway, method, path, body, proxy, rpc, kwargs, status):
     called = getattr(getattr(gateway, proxy), rpc)
