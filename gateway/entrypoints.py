@@ -149,6 +149,10 @@ class JsonEndpoint(HttpRequestHandler):
             body = read_json_body(request, self.container.config["MAX_BODY_BYTES"])
             kwargs["body"] = validated(self.body, body, "body")
         if self.query is not None:
+            repeated = sorted(key for key, values in request.args.lists() if len(values) > 1)
+            if repeated:
+                raise Invalid("a query parameter is given more than once",
+                              {key: ["given more than once"] for key in repeated})
             query = dict(request.args.items())
             check_text(query, "query")
             kwargs["query"] = validated(self.query, query, "query")

@@ -1,0 +1,73 @@
+"""schemathesis over the whole API: no 5xx, every answer as documented (status, media type,
+schema, headers), invalid input refused, valid input accepted, and a refused write changes
+nothing in any store. A fixed seed and a bounded number of examples keep it to minutes."""
+import time
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from commonplace.outbox import OUTBOX, PENDING
+from tests.support.polling import until
+
+EXAMPLES = 25
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Each service's own records (not its copies of others' data, not its bookkeeping).
+RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
+           "events": ("workshops", "registrations")}
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+fuzzing = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                   suppress_health_check=list(HealthCheck))
+
+
+def snapshot(store):
+    """Every record of every service, without the outbox's bookkeeping."""
+    return {(service, name): sorted(
+        (repr(sorted((k, v) for k, v in document.items() if k not in (OUTBOX, PENDING)))
+         for document in store[service][name].find()))
+        for service, names in RECORDS.items() for name in names}
+
+
+class Settled:
+    """A refused write must change nothing; but a write that succeeded just before may still
+    be changing another service (leaving cancels registrations). Wait for that to end first."""
+
+    busy_until = 0.0
+
+    @classmethod
+    def wait(cls, store):
+        if time.monotonic() < cls.busy_until:
+            before = [snapshot(store)]
+
+            def steady():
+                time.sleep(0.3)
+                now = snapshot(store)
+                same, before[0] = now == before[0], now
+                return same
+
+            until(steady, 10, 0, what="the services settling")
+
+
+def call_and_check(case, store, token):
+    writing = case.method.upper() in WRITES
+    if writing:
+        Settled.wait(store)
+        before = snapshot(store)
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    if writing and 400 <= response.status_code < 500:
+        assert snapshot(store) == before, f"{case.method} {case.formatted_path} answered " \
+                                          f"{response.status_code} and changed a store"
+    elif writing:
+        Settled.busy_until = time.monotonic() + 2
+
+
+@schema.parametrize()
+@fuzzing
+def test_api_as_a_member(case, store, world):
+    call_and_check(case, store, world.member)
+
+
+@schema.parametrize()
+@fuzzing
+def test_api_as_an_organisation_admin(case, store, world):
+    call_and_check(case, store, world.admin)
