@@ -6,8 +6,9 @@ persistent message, waiting for the broker's confirm. Here:
 * each call gives up after ``RPC_TIMEOUT`` seconds with ``ServiceTimeout`` (504 at the
   gateway), and a request still queued by then is dropped by the broker (its TTL), so a
   service that comes back later never acts on a call whose caller was told 504;
-* a call to a service that has never run on this broker (it has no RPC queue) raises
-  ``ServiceUnavailable`` (503) at once; the broker is asked at most once a second;
+* a call to a service no process of which is running (its RPC queue has no consumer, or
+  does not exist) raises ``ServiceUnavailable`` (503) at once; the broker is asked at most
+  once a second;
 * requests and replies are transient and unconfirmed: a lost one costs the caller its
   deadline, which a confirm would not save, and the confirm round trip was a large part of
   every call. Domain events keep their confirms (``commonplace.outbox``).
@@ -25,7 +26,7 @@ from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_r
 
 from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
 
-PRESENCE_TTL = 1.0  # seconds a service's absence is taken as known
+PRESENCE_TTL = 1.0  # seconds an answer about a service's presence is kept
 
 
 class UnconfirmedPublisher(Publisher):
@@ -46,37 +47,30 @@ class RequestProxy(MethodProxy):
 
 
 class ServicePresence(SharedExtension):
-    """Whether a service has ever run on this broker: whether its RPC queue exists.
+    """Whether some process of a service is running: whether its RPC queue has a consumer.
 
-    Asked of the broker; a queue once seen is remembered (services' queues are durable), an
-    absent one for ``PRESENCE_TTL`` seconds, so a service that starts is found within that.
+    Asked of the broker (a passive declare), and the answer kept for ``PRESENCE_TTL`` seconds
+    either way, so a service that stops is answered 503 within that, and one that starts is
+    found within it.
     """
 
     def setup(self):
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
-        self._known = set()
-        self._absent = {}  # service -> when it was last found absent
+        self._known = {}  # service -> (running, when asked)
 
-    def known(self, service_name):
-        if service_name in self._known:
-            return True
-        asked = self._absent.get(service_name)
-        if asked is not None and time.monotonic() - asked < PRESENCE_TTL:
-            return False
-        if self._queue_exists(f"rpc-{service_name}"):
-            self._known.add(service_name)
-            return True
-        self._absent[service_name] = time.monotonic()
-        return False
+    def running(self, service_name):
+        known = self._known.get(service_name)
+        if known is None or time.monotonic() - known[1] > PRESENCE_TTL:
+            known = self._known[service_name] = (self._consumed(f"rpc-{service_name}"), time.monotonic())
+        return known[0]
 
-    def _queue_exists(self, queue_name):
+    def _consumed(self, queue_name):
         with get_connection(self.amqp_uri) as connection:
             channel = connection.channel()
             try:
-                channel.queue_declare(queue=queue_name, passive=True)
-                return True
+                return channel.queue_declare(queue=queue_name, passive=True).consumer_count > 0
             except Exception:
-                return False  # the broker closes the channel with 404 NOT_FOUND
+                return False  # no such queue: the broker closes the channel with 404 NOT_FOUND
             finally:
                 if channel.is_open:
                     channel.close()
@@ -103,7 +97,7 @@ class DeadlineProxy:
         def call(*args, **kwargs):
             try:
                 with eventlet.Timeout(timeout):
-                    if not rpc_proxy.presence.known(service_name):
+                    if not rpc_proxy.presence.running(service_name):
                         raise ServiceUnavailable(f"the {service_name} service is not running")
                     replies_ready.wait()
                     return method.call_async(*args, **kwargs).result()
