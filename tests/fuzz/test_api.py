@@ -6,26 +6,15 @@ import time
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from commonplace.outbox import OUTBOX, PENDING
 from tests.support.polling import until
+from tests.support.stores import snapshot
 
 EXAMPLES = 25
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-# Each service's own records (not its copies of others' data, not its bookkeeping).
-RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
-           "events": ("workshops", "registrations")}
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 fuzzing = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                    suppress_health_check=list(HealthCheck))
-
-
-def snapshot(store):
-    """Every record of every service, without the outbox's bookkeeping."""
-    return {(service, name): sorted(
-        (repr(sorted((k, v) for k, v in document.items() if k not in (OUTBOX, PENDING)))
-         for document in store[service][name].find()))
-        for service, names in RECORDS.items() for name in names}
 
 
 class Settled:

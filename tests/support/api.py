@@ -88,3 +88,33 @@ def register(platform, workshop_id, token, expect=201):
                               lambda r: r.status_code != 403)
     assert response.status_code == expect, response.text
     return response.json()
+
+
+class World:
+    """What the fuzzer's requests may name: real ids, and the tokens of their people."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        admin = platform.token("root", roles=["platform_admin"])
+        self.org, self.partner = Org(platform, admin, "fuzz"), Org(platform, admin, "fuzz-partner")
+        self.member, self.admin = self.org.user("ann"), self.org.user("boss", ["org_admin"])
+        bob = self.org.user("bob")
+        open_one = create_community(platform, self.member, join_policy="open")
+        approval = create_community(platform, self.member, join_policy="approval")
+        elsewhere = create_community(platform, self.partner.user("gus"), visibility="organisation")
+        platform.call("POST", f"/v1/communities/{open_one['id']}/join", bob)
+        request = platform.call("POST", f"/v1/communities/{approval['id']}/join", bob).json()
+        invitation = platform.call("POST", f"/v1/communities/{approval['id']}/invitations",
+                                   self.member, {"user_id": self.org.user_id("cat")}).json()
+        until(lambda: platform.call("GET", f"/v1/communities/{open_one['id']}/workshops",
+                                    self.member).status_code == 200, what="the events copy")
+        workshop = schedule(platform, self.member, open_one["id"], capacity=1,
+                            starts_in=datetime.timedelta(days=3))
+        self.values = {
+            "community_id": [open_one["id"], approval["id"], elsewhere["id"]],
+            "workshop_id": [workshop["id"]],
+            "user_id": [self.org.user_id("ann"), self.org.user_id("bob")],
+            "request_id": [request["join_request"]["id"]],
+            "invitation_id": [invitation["id"]],
+            "org": [self.org.slug, self.partner.slug],
+        }

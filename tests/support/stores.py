@@ -1,0 +1,14 @@
+"""Reading the platform's stores from a test, to check that a refused request changed nothing."""
+from commonplace.outbox import OUTBOX, PENDING
+
+# Each service's own records (not its copies of others' data, not its bookkeeping).
+RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
+           "events": ("workshops", "registrations")}
+
+
+def snapshot(store):
+    """Every record of every service, without the outbox's bookkeeping, comparable with ``==``."""
+    return {(service, name): sorted(
+        repr(sorted((k, v) for k, v in document.items() if k not in (OUTBOX, PENDING)))
+        for document in store[service][name].find())
+        for service, names in RECORDS.items() for name in names}
