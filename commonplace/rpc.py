@@ -11,9 +11,12 @@ persistent message, waiting for the broker's confirm. Here:
   once a second;
 * requests and replies are transient and unconfirmed: a lost one costs the caller its
   deadline, which a confirm would not save, and the confirm round trip was a large part of
-  every call. Domain events keep their confirms (``commonplace.outbox``).
+  every call. Domain events keep their confirms (``commonplace.outbox``);
+* a request that carries an idempotency key (``commonplace.idempotency``) is answered once
+  per caller and key; the key is not passed on to the calls its worker makes in turn.
 """
 import time
+from functools import partial
 
 import eventlet
 from nameko.amqp.publish import Publisher, get_connection
@@ -21,10 +24,14 @@ from nameko.constants import (
     AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
     NON_PERSISTENT, SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.extensions import SharedExtension
 from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
+from commonplace import idempotency
+from commonplace.actor import CONTEXT_KEY as ACTOR
 from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
+from commonplace.storage import StoreClient
 
 PRESENCE_TTL = 1.0  # seconds an answer about a service's presence is kept
 
@@ -147,9 +154,56 @@ class ReplyingRpcConsumer(RpcConsumer):
 
 
 class RpcEntrypoint(Rpc):
-    """nameko's ``@rpc``, replying without a publisher confirm."""
+    """nameko's ``@rpc``, replying without a publisher confirm, and answering a request with an
+    idempotency key once per caller and key."""
 
     rpc_consumer = ReplyingRpcConsumer()
+    store = StoreClient()
+
+    def setup(self):
+        super().setup()
+        self.answers = idempotency.IdempotencyRecords(self.store.database())
+        self.answers.prepare()
+
+    def handle_message(self, body, message):
+        context = self.unpack_message_headers(message)
+        request = context.get(idempotency.CONTEXT_KEY)
+        if not request:
+            return super().handle_message(body, message)
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except KeyError:
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        actor = context.get(ACTOR) or {}
+        caller = f"{actor.get('organisation', '')}|{actor.get('user_id', '')}"
+        try:
+            record_id = self.answers.claim(caller, request["key"], request["fingerprint"], self.method_name)
+        except idempotency.Answered as answered:
+            error = answered.error and idempotency.replayed_error(answered.error)
+            self.rpc_consumer.handle_result(message, answered.result,
+                                            (type(error), error, None) if error else None)
+            return
+        except DomainError as refused:
+            self.rpc_consumer.handle_result(message, None, (type(refused), refused, None))
+            return
+        # The key was for this call, not for the calls its worker makes in turn.
+        context.pop(idempotency.CONTEXT_KEY)
+        try:
+            self.container.spawn_worker(self, args, kwargs, context_data=context,
+                                        handle_result=partial(self._keep_answer, record_id, message))
+        except ContainerBeingKilled:
+            self.answers.release(record_id)
+            self.rpc_consumer.requeue_message(message)
+
+    def _keep_answer(self, record_id, message, worker_ctx, result, exc_info):
+        if exc_info is None:
+            self.answers.answer(record_id, result=result)
+        elif isinstance(exc_info[1], DomainError):
+            self.answers.answer(record_id, error=exc_info[1])
+        else:
+            self.answers.release(record_id)
+        return self.handle_result(message, worker_ctx, result, exc_info)
 
 
 # The RPC entrypoint every service uses: domain errors are the caller's doing, so nameko

@@ -10,6 +10,7 @@ Requests no route takes (an unknown path: 404; a known path with another method:
 ``Allow``) are answered by the web server itself, in the same JSON and with the same access
 line.
 """
+import hashlib
 import json
 import logging
 import re
@@ -25,14 +26,32 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
-from commonplace import tokens
-from commonplace.errors import Invalid, NotAllowed, NotFound, PlatformError, Unauthenticated
+from commonplace import idempotency, tokens
+from commonplace.errors import (
+    Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
+)
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from gateway.input import check_text, read_json_body, validated
 
 log = logging.getLogger("commonplace.gateway")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def idempotency_request(request, body):
+    """What the services need of an ``Idempotency-Key``: the key, and a fingerprint of the
+    request it names (method, path and body), so that the key cannot stand for another."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None or request.method not in WRITES:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise Invalid("an Idempotency-Key is 1 to 255 visible ASCII characters",
+                      {"Idempotency-Key": ["1 to 255 visible ASCII characters"]})
+    fingerprint = hashlib.sha256(json.dumps(
+        [request.method, request.path, body], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return {"key": key, "fingerprint": fingerprint}
 
 
 def json_response(payload, status=200, headers=None):
@@ -170,6 +189,9 @@ class JsonEndpoint(HttpRequestHandler):
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)
             self.check_signature(args, kwargs)
+            repeatable = idempotency_request(request, kwargs.get("body"))
+            if repeatable:
+                context_data[idempotency.CONTEXT_KEY] = repeatable
             done = Event()
             self.container.spawn_worker(
                 self, args, kwargs, context_data=context_data,
@@ -177,7 +199,7 @@ class JsonEndpoint(HttpRequestHandler):
             )
             response = self.response_from_result(done.wait())
         except Exception as exc:
-            response, failure = self.response_from_exception(exc), exc
+            response, failure = self.response_from_exception(exc, request), exc
         response.headers["X-Request-ID"] = request_id
         record(request, self.url, response.status_code, time.perf_counter() - started,
                request_id, actor, failure)
@@ -189,7 +211,13 @@ class JsonEndpoint(HttpRequestHandler):
         status, payload = result if isinstance(result, tuple) else (self.status, result)
         return json_response(payload, status)
 
-    def response_from_exception(self, exc):
+    def response_from_exception(self, exc, request=None):
+        if isinstance(exc, ServiceTimeout) and request is not None and request.method in WRITES:
+            exc = ServiceTimeout(
+                f"{exc.message}. The outcome is unknown: the change may or may not have been "
+                "made. Retry with the same Idempotency-Key to find out without doing it twice"
+                + ("" if request.headers.get("Idempotency-Key") else
+                   " (send one with every write, so that a retry is always safe)") + ".")
         if isinstance(exc, PlatformError):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
             return json_response(exc.to_body(), exc.status, headers)

@@ -7,16 +7,27 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from gateway.entrypoints import JsonEndpoint
+from gateway.entrypoints import WRITES, JsonEndpoint
 
 ERROR_STATUSES = {
     "400": "Invalid input: it breaks what its schema states (nothing was changed)",
     "401": "Missing or invalid bearer token",
     "403": "Visible, but not allowed", "404": "Unknown, or not visible to the caller",
-    "409": "Conflicts with the current state",
+    "409": "Conflicts with the current state (or an Idempotency-Key used for another request, "
+           "or one still being handled)",
     "422": "Well-formed, but refused by a rule no schema can state (an end before the start, "
            "an unknown organisation); nothing was changed",
-    "503": "A service is not running", "504": "A service did not answer in time",
+    "503": "A service is not running; nothing was changed",
+    "504": "A service did not answer in time; a write's outcome is unknown: retry it with the "
+           "same Idempotency-Key",
+}
+IDEMPOTENCY_PARAMETER = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "description": "Makes the request safe to repeat: for 24 hours, the same key from the same "
+                   "caller with the same request gets the first answer, and nothing is done "
+                   "twice; with another request it gets 409. Send one with every write and "
+                   "retry a 504 with the same key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
 BODY_ERROR_STATUSES = {
     "413": "Body too large", "415": "The body is not application/json",
@@ -71,6 +82,8 @@ def _operation(entrypoint, method_name):
     ]
     if entrypoint.query is not None:
         operation["parameters"].append({"in": "query", "schema": entrypoint.query})
+    if not entrypoint.public and set(entrypoint.method.split(",")) & set(WRITES):
+        operation["parameters"].append(IDEMPOTENCY_PARAMETER)
     if entrypoint.body is not None:
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": entrypoint.body}},
