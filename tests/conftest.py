@@ -2,6 +2,7 @@ import eventlet
 
 eventlet.monkey_patch()  # nameko 2.14 leaves it to the test runner
 
+import contextlib  # noqa: E402
 import logging  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -45,17 +46,27 @@ def service_config(amqp_uri, tmp_path):
     })
 
 
-@pytest.fixture
-def fresh_vhost_uri(amqp_uri):
-    """A broker URI on an empty vhost of its own, for tests that need no queue to exist yet."""
+@contextlib.contextmanager
+def own_vhost(amqp_uri):
+    """A broker URI on an empty vhost of its own, deleted afterwards."""
     parsed = urlparse(amqp_uri)
     if not shutil.which("rabbitmqctl"):
         raise RuntimeError("this test needs rabbitmqctl to make an empty vhost")
     vhost = f"commonplace-fresh-{uuid.uuid4().hex[:8]}"
     _rabbitmqctl("add_vhost", vhost)
     _rabbitmqctl("set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*")
-    yield urlunparse(parsed._replace(path="/" + vhost))
-    _rabbitmqctl("delete_vhost", vhost)
+    try:
+        yield urlunparse(parsed._replace(path="/" + vhost))
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def fresh_vhost_uri(amqp_uri):
+    """A vhost of its own, for a test whose services no other running service may answer for
+    (or that needs no queue to exist yet)."""
+    with own_vhost(amqp_uri) as uri:
+        yield uri
 
 
 def pytest_unconfigure(config):

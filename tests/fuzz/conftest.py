@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from commonplace.pagination import CURSOR_FORMAT, encode_cursor
 from commonplace.storage import connect
+from tests.conftest import own_vhost
 from tests.support.api import World
 from tests.support.platform import Platform
 
@@ -18,25 +19,26 @@ from tests.support.platform import Platform
 schemathesis.openapi.format(CURSOR_FORMAT, st.text(max_size=12).map(encode_cursor))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fuzzed_platform(amqp_uri, tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzzed")
-    platform = Platform(root, amqp_uri)
-    for name in ("membership", "events", "gateway"):
-        platform.start(name)
-    try:
-        platform.wait_healthy()
-        yield platform
-    finally:
-        platform.stop_all()
+    # A vhost of its own: no service of another tier may answer for these.
+    with own_vhost(amqp_uri) as vhost_uri:
+        platform = Platform(tmp_path_factory.mktemp("fuzzed"), vhost_uri)
+        for name in ("membership", "events", "gateway"):
+            platform.start(name)
+        try:
+            platform.wait_healthy()
+            yield platform
+        finally:
+            platform.stop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def world(fuzzed_platform):
     return World(fuzzed_platform)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_schema(fuzzed_platform, world):
     config = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {
         # 422 is documented: well-formed input refused by a rule no schema can state.
@@ -55,7 +57,7 @@ def api_schema(fuzzed_platform, world):
     return schema
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def store(fuzzed_platform):
     client = connect(f"file://{fuzzed_platform.root}/store")
     yield client

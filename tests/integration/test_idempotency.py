@@ -16,7 +16,7 @@ def _with_key(context, key, fingerprint="f1"):
 
 
 def _call(config, method, context, **kwargs):
-    with ServiceRpcProxy("membership", config, context_data=context) as membership:
+    with ServiceRpcProxy("membership", config, context_data=context, timeout=10) as membership:
         return getattr(membership, method)(**kwargs)
 
 
