@@ -3,6 +3,11 @@
 The gateway verifies the bearer token and sends the actor with every RPC call (nameko copies
 context data into message headers, and from there into every call the service makes in turn).
 Services decide permissions from it.
+
+A person is an organisation's person. The identity provider's ``sub`` names someone within
+an organisation (``org``); the same ``sub`` presented with another organisation is another
+person, who never sees or acts on what the first may. So the platform's id of a person, the
+``user_id`` every service keeps, is ``"<organisation>:<sub>"`` (``person_id``).
 """
 from dataclasses import dataclass, field
 
@@ -16,6 +21,21 @@ ORG_ADMIN = "org_admin"
 ROLES = (PLATFORM_ADMIN, ORG_ADMIN)
 
 
+def person_id(organisation, sub):
+    """The platform's id of ``sub`` of ``organisation``: ``"<organisation>:<sub>"``.
+
+    Organisation slugs hold no ":", so the id splits back at its first. A platform admin's
+    token may name no organisation: ``":<sub>"``.
+    """
+    return f"{organisation or ''}:{sub}"
+
+
+def is_person_id(user_id):
+    """Whether ``user_id`` is a person's id (stores written before persons were an
+    organisation's kept the bare ``sub``)."""
+    return ":" in user_id
+
+
 @dataclass(frozen=True)
 class Actor:
     user_id: str
@@ -23,6 +43,7 @@ class Actor:
     roles: tuple = field(default_factory=tuple)
     name: str | None = None
     email: str | None = None
+    sub: str | None = None  # as the identity provider names them, within their organisation
 
     @property
     def is_platform_admin(self):
@@ -38,6 +59,7 @@ class Actor:
         return {
             "user_id": self.user_id, "organisation": self.organisation or "",
             "roles": list(self.roles), "name": self.name or "", "email": self.email or "",
+            "sub": self.sub or "",
         }
 
     @classmethod
@@ -45,7 +67,7 @@ class Actor:
         return cls(
             user_id=data["user_id"], organisation=data.get("organisation") or None,
             roles=tuple(data.get("roles") or ()), name=data.get("name") or None,
-            email=data.get("email") or None,
+            email=data.get("email") or None, sub=data.get("sub") or None,
         )
 
 

@@ -1,14 +1,15 @@
 """Bearer tokens: HS256 JWTs that carry who the actor is.
 
-Claims: ``sub`` (user id), ``org`` (organisation slug), ``name``, ``email``, ``roles``
-(a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace, ``exp`` (required).
+Claims: ``sub`` (the person within their organisation), ``org`` (organisation slug), ``name``,
+``email``, ``roles`` (a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace,
+``exp`` (required). The actor's ``user_id`` is ``"<org>:<sub>"`` (``commonplace.actor``).
 """
 import datetime
 import time
 
 import jwt
 
-from commonplace.actor import ROLES, Actor  # noqa: F401 - ROLES is part of this API
+from commonplace.actor import ROLES, Actor, person_id  # noqa: F401 - ROLES is part of this API
 from commonplace.errors import Unauthenticated
 
 AUDIENCE = "commonplace"
@@ -92,7 +93,7 @@ def _verified(secret, issuer, token, scope):
     if not organisation and "platform_admin" not in roles:
         raise Unauthenticated("the token names no organisation")
     actor = Actor(
-        user_id=claims["sub"], organisation=organisation, roles=tuple(roles),
-        name=claims.get("name"), email=claims.get("email"),
+        user_id=person_id(organisation, claims["sub"]), organisation=organisation,
+        roles=tuple(roles), name=claims.get("name"), email=claims.get("email"), sub=claims["sub"],
     )
     return actor, claims["exp"]

@@ -53,7 +53,7 @@ class WorkshopRoutes(Routes):
         actor = self.current_actor()
         lifetime = datetime.timedelta(days=CALENDAR_TOKEN_DAYS)
         token = tokens.mint(
-            self.config["JWT_SECRET"], self.config["JWT_ISSUER"], user_id=actor.user_id,
+            self.config["JWT_SECRET"], self.config["JWT_ISSUER"], user_id=actor.sub,
             organisation=actor.organisation, roles=actor.roles, lifetime=lifetime,
             scope=tokens.CALENDAR_SCOPE,
         )

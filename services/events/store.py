@@ -11,6 +11,7 @@ The service's copy of communities and memberships is the kernel's (``commonplace
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from commonplace.actor import is_person_id, person_id
 from commonplace.clock import isoformat, now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
@@ -36,8 +37,30 @@ class WorkshopRepository:
         self.registrations.create_index("workshop_id")
         self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING)])
         self.registrations.create_index("user_id")
+        self.migrate_person_ids()
         for workshop in self.workshops.find({"status": "scheduled"}, {"_id": 1}):
             self.recount_seats(workshop["_id"])
+
+    def migrate_person_ids(self):
+        """Give registrations and facilitators kept before persons were an organisation's the
+        person's id (``"<organisation>:<sub>"``, the organisation the workshop's)."""
+        for registration in self.registrations.find():
+            if is_person_id(registration["user_id"]):
+                continue
+            workshop = self.workshops.find_one({"_id": registration["workshop_id"]}) or {}
+            person = person_id(workshop.get("organisation"), registration["user_id"])
+            moved = {**registration, "_id": pair_id(registration["workshop_id"], person), "user_id": person}
+            try:
+                self.registrations.insert_one(moved)
+            except DuplicateKeyError:
+                pass  # moved already, by a start that stopped before the old one went
+            self.registrations.delete_one({"_id": registration["_id"]})
+        for workshop in self.workshops.find({}, {"facilitators": 1, "organisation": 1}):
+            if all(is_person_id(user) for user in workshop.get("facilitators") or ()):
+                continue
+            self.workshops.update_one({"_id": workshop["_id"]}, {"$set": {"facilitators": [
+                user if is_person_id(user) else person_id(workshop["organisation"], user)
+                for user in workshop["facilitators"]]}})
 
     def ping(self):
         self.workshops.find_one({}, {"_id": 1})

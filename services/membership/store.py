@@ -10,6 +10,7 @@ invitations    _id = ObjectId hex; ``pending_key`` likewise
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from commonplace.actor import is_person_id, person_id
 from commonplace.clock import now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
@@ -34,7 +35,33 @@ class MembershipRepository:
         self.join_requests.create_index("community_id")
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
+        self.migrate_person_ids()
         self.recount_members()
+
+    def migrate_person_ids(self):
+        """Give records kept before persons were an organisation's the person's id
+        (``"<organisation>:<sub>"``); an invitee's organisation is taken to be the community's."""
+        for membership in self.memberships.find():
+            if is_person_id(membership["user_id"]):
+                continue
+            person = person_id(membership.get("organisation"), membership["user_id"])
+            moved = {**membership, "_id": pair_id(membership["community_id"], person), "user_id": person}
+            try:
+                self.memberships.insert_one(moved)
+            except DuplicateKeyError:
+                pass  # moved already, by a start that stopped before the old one went
+            self.memberships.delete_one({"_id": membership["_id"]})
+        for collection in (self.join_requests, self.invitations):
+            for record in collection.find():
+                if is_person_id(record["user_id"]):
+                    continue
+                organisation = record.get("organisation") or (
+                    self.communities.find_one({"_id": record["community_id"]}) or {}).get("organisation")
+                person = person_id(organisation, record["user_id"])
+                change = {"user_id": person}
+                if record.get("pending_key"):
+                    change["pending_key"] = pair_id(record["community_id"], person)
+                collection.update_one({"_id": record["_id"]}, {"$set": change})
 
     def recount_members(self):
         """Member and owner counts from the memberships themselves."""

@@ -130,7 +130,7 @@ def test_invitation_makes_the_invitee_a_member(platform, acme, globex):
     assert platform.call("POST", f"{path}/invitations", ann,
                          {"user_id": acme.user_id("bob")}).status_code == 409
 
-    outsider = platform.call("POST", f"{path}/invitations", ann, {"user_id": "gus@" + globex.slug})
+    outsider = platform.call("POST", f"{path}/invitations", ann, {"user_id": globex.user_id("gus")})
     gus_token = platform.token("gus@" + globex.slug, globex.slug)
     assert platform.call("POST", f"/v1/invitations/{outsider.json()['id']}/accept",
                          gus_token).status_code == 404

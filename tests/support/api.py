@@ -19,7 +19,8 @@ class Org:
         return self.platform.token(f"{name}@{self.slug}", self.slug, roles)
 
     def user_id(self, name):
-        return f"{name}@{self.slug}"
+        """The platform's id of ``name`` of this organisation (``"<org>:<sub>"``)."""
+        return f"{self.slug}:{name}@{self.slug}"
 
 
 def create_community(platform, token, **fields):

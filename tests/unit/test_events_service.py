@@ -211,3 +211,15 @@ def test_catch_up_ends_memberships_gone_from_membership_and_their_registrations(
     assert make.repository.registration(workshop["id"], "bob")["status"] == "cancelled"
     assert make.repository.registration(workshop["id"], "cat")["status"] == "confirmed"
     assert make.communities.last_catch_up() is not None
+
+
+def test_registrations_kept_before_persons_were_an_organisations_get_the_persons_id(make):
+    workshop = _workshop(make, capacity=2)
+    make.repository.registrations.insert_one({
+        "_id": f"{workshop['id']}:bob", "workshop_id": workshop["id"], "community_id": "c1",
+        "user_id": "bob", "status": "confirmed"})
+    make.repository.workshops.update_one({"_id": workshop["id"]}, {"$set": {"facilitators": ["ann"]}})
+    make.repository.prepare()
+    assert make.repository.registration(workshop["id"], "acme:bob")["status"] == "confirmed"
+    assert make.repository.registration(workshop["id"], "bob") is None
+    assert make.repository.workshop(workshop["id"])["facilitators"] == ["acme:ann"]

@@ -149,7 +149,7 @@ def test_the_actor_and_request_id_travel_with_the_call(gateway, monkeypatch):
     [context] = contexts
     assert context["request_id"] == "trace-7"
     assert (context["actor"]["user_id"], context["actor"]["organisation"], context["actor"]["roles"]) == (
-        "ann", "acme", ["org_admin"])
+        "acme:ann", "acme", ["org_admin"])
     minted = gateway.call("GET", "/v1/communities/c1", gateway.token("ann"), headers={"X-Request-ID": "bad id!"})
     assert minted.headers["X-Request-ID"] != "bad id!" and len(minted.headers["X-Request-ID"]) >= 16
 

@@ -15,7 +15,8 @@ from services.membership.domain import slugify
 def test_token_round_trips_into_an_actor():
     token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", roles=["org_admin"])
     actor = tokens.verify("s", "commonplace", token)
-    assert (actor.user_id, actor.organisation, actor.roles) == ("ann", "acme", ("org_admin",))
+    assert (actor.user_id, actor.sub, actor.organisation, actor.roles) == (
+        "acme:ann", "ann", "acme", ("org_admin",))
     assert actor.administers("acme") and not actor.administers("globex")
 
 
@@ -123,7 +124,7 @@ def test_entrypoints_are_labelled_by_kind():
 
 def test_scoped_token_is_accepted_only_for_its_scope():
     feed = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", scope="calendar")
-    assert tokens.verify("s", "commonplace", feed, scope="calendar").user_id == "ann"
+    assert tokens.verify("s", "commonplace", feed, scope="calendar").user_id == "acme:ann"
     with pytest.raises(Unauthenticated):
         tokens.verify("s", "commonplace", feed)
     full = tokens.mint("s", "commonplace", user_id="ann", organisation="acme")
@@ -138,7 +139,7 @@ def test_cli_token_prints_a_verifiable_token_alone_on_its_last_line(capsys, monk
     main(["token", "--user", "ann", "--org", "acme", "--role", "org_admin"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     actor = tokens.verify("cli-secret", "commonplace", last)
-    assert (actor.user_id, actor.organisation, actor.roles) == ("ann", "acme", ("org_admin",))
+    assert (actor.user_id, actor.organisation, actor.roles) == ("acme:ann", "acme", ("org_admin",))
     main(["token", "--user", "root", "--role", "platform_admin"])
     assert tokens.verify("cli-secret", "commonplace", capsys.readouterr().out.strip()).is_platform_admin
     with pytest.raises(SystemExit):
@@ -151,10 +152,10 @@ def test_verifier_remembers_a_verified_token_until_it_expires(monkeypatch):
     verifier = tokens.Verifier("s", "commonplace")
     token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme",
                         lifetime=datetime.timedelta(seconds=1))
-    assert verifier.verify(token).user_id == "ann"
+    assert verifier.verify(token).user_id == "acme:ann"
     with monkeypatch.context() as patched:
         patched.setattr(tokens, "_verified", lambda *args: pytest.fail("verified again"))
-        assert verifier.verify(token).user_id == "ann"
+        assert verifier.verify(token).user_id == "acme:ann"
     with pytest.raises(Unauthenticated):
         tokens.Verifier("other", "commonplace").verify(token)
     time.sleep(1.1)
@@ -165,7 +166,7 @@ def test_verifier_remembers_a_verified_token_until_it_expires(monkeypatch):
 def test_verifier_remembers_per_scope():
     verifier = tokens.Verifier("s", "commonplace")
     feed = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", scope="calendar")
-    assert verifier.verify(feed, scope="calendar").user_id == "ann"
+    assert verifier.verify(feed, scope="calendar").user_id == "acme:ann"
     with pytest.raises(Unauthenticated):
         verifier.verify(feed)
 

@@ -178,3 +178,19 @@ def test_a_community_the_store_refuses_leaves_no_owner_behind(make, monkeypatch)
         make(actor("ann")).create_community(fields={"name": "Guild", "domain": "eng"})
     assert make.repository.memberships.count_documents({}) == 0
     assert make.events.new() == []
+
+
+def test_records_kept_before_persons_were_an_organisations_get_the_persons_id(make):
+    community = _community(make, owner="acme:ann")
+    make.repository.memberships.insert_one({
+        "_id": f"{community['id']}:bob", "community_id": community["id"], "user_id": "bob",
+        "organisation": "acme", "role": "member", "active": True})
+    make.repository.invitations.insert_one({
+        "_id": "i1", "community_id": community["id"], "user_id": "cat", "status": "pending",
+        "pending_key": f"{community['id']}:cat"})
+    make.repository.prepare()
+    assert make.repository.membership(community["id"], "acme:bob")["role"] == "member"
+    assert make.repository.membership(community["id"], "bob") is None
+    assert make.repository.pending_invitation(community["id"], "acme:cat")["_id"] == "i1"
+    make.repository.prepare()  # a second start finds nothing left to move
+    assert make.repository.memberships.count_documents({"community_id": community["id"]}) == 2

@@ -1,0 +1,87 @@
+"""A person is an organisation's person: the same ``sub`` presented with another organisation
+is someone else, who never sees or acts on what the first may. Checked on every route of
+``/openapi.json``, so a new route is held to it without an edit here."""
+import datetime
+import re
+
+import pytest
+
+from commonplace.storage import connect
+from tests.support.api import Org, create_community, in_future, register, rfc3339, schedule
+from tests.support.polling import until
+from tests.support.stores import snapshot
+
+OPERATIONS = {"/healthz", "/metrics", "/openapi.json"}
+
+
+@pytest.fixture(scope="module")
+def amy(platform):
+    """amy of organisation A, with what she may see and do; and the organisation B."""
+    admin = platform.token("root", roles=["platform_admin"])
+    home, other = Org(platform, admin, "amyland"), Org(platform, admin, "elsewhere")
+    token = home.user("amy")
+    private = create_community(platform, token, visibility="private", join_policy="invitation")
+    internal = create_community(platform, token, visibility="organisation")
+    until(lambda: platform.call("GET", f"/v1/communities/{private['id']}/workshops", token).status_code == 200,
+          what="the events copy of amy's community")
+    workshop = schedule(platform, token, private["id"], capacity=5)
+    register(platform, workshop["id"], token)
+    return {"home": home, "other": other, "token": token, "person": home.user_id("amy"),
+            "private": private["id"], "internal": internal["id"], "workshop": workshop["id"]}
+
+
+def _bodies(amy):
+    start = in_future(days=4)
+    return {
+        "CommunityCreate": {"name": "Impostor's", "domain": "elsewhere"},
+        "CommunityUpdate": {"name": "Taken over"},
+        "Partner": {"organisation": amy["other"].slug},
+        "RoleChange": {"role": "member"},
+        "InvitationCreate": {"user_id": amy["person"]},
+        "OrganisationCreate": {"name": "Rogue", "slug": "rogue-org"},
+        "WorkshopCreate": {"title": "Mine now", "format": "meetup", "starts_at": rfc3339(start),
+                           "ends_at": rfc3339(start + datetime.timedelta(hours=1)),
+                           "timezone": "UTC", "credits": 1},
+        "WorkshopUpdate": {"title": "Taken over"},
+        "Cancel": {"reason": "impostor"},
+        "Attendance": {"records": [{"user_id": amy["person"], "status": "absent"}]},
+        "Feedback": {"rating": 1},
+    }
+
+
+def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
+    impostor = platform.token(f"amy@{amy['home'].slug}", amy["other"].slug)
+    document = platform.call("GET", "/openapi.json").json()
+    ids = {"community_id": amy["private"], "workshop_id": amy["workshop"], "user_id": amy["person"],
+           "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24}
+    bodies = _bodies(amy)
+    store = connect(f"file://{platform.root}/store")
+    try:
+        before = snapshot(store)
+        for path, operations in document["paths"].items():
+            if path in OPERATIONS:
+                continue
+            for method, operation in operations.items():
+                body = None
+                if "requestBody" in operation:
+                    name = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                    body = bodies[name]  # a new body route needs an example here
+                names = re.findall(r"{(\w+)}", path)
+                for community in ([amy["private"], amy["internal"]] if "community_id" in names else [None]):
+                    filled = path
+                    for name in names:
+                        filled = filled.replace("{" + name + "}", community if name == "community_id" else ids[name])
+                    response = platform.call(method.upper(), filled, impostor, body)
+                    seen = response.text
+                    if names:
+                        assert 400 <= response.status_code < 500, (method, filled, response.status_code, seen[:200])
+                    for own in (amy["private"], amy["internal"], amy["workshop"]):
+                        assert own not in seen, (method, filled, response.status_code)
+        after = snapshot(store)
+    finally:
+        store.close()
+    changed = {key for key in before if before[key] != after.get(key)}
+    assert changed <= {("membership", "communities"), ("membership", "memberships")}, changed
+    mine = platform.call("GET", "/v1/me/communities", amy["token"]).json()["items"]
+    assert {c["id"] for c in mine} >= {amy["private"], amy["internal"]}
+    assert all(c["name"] != "Taken over" for c in mine)
