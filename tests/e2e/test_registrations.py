@@ -68,7 +68,7 @@ def test_sixty_registrations_for_ten_seats_then_three_cancel(platform, acme, amq
     try:
         leavers = [r["user_id"] for r in confirmed[:3]]
         for user_id in leavers:
-            name = user_id.split("@")[0]
+            name = user_id.split(":", 1)[1].split("@")[0]
             assert platform.call("DELETE", f"{path}/registrations/me", tokens[name]).status_code == 200
         promoted = [tap.wait_for("commonplace.events.registration.promoted") for _ in range(3)]
     finally:
