@@ -2,12 +2,14 @@
 service."""
 import pathlib
 import signal
+import threading
 import time
 
 import pytest
 import requests
 from litemongo import MongoClient, sqlite_store
 
+from tests.support.api import Org, create_community
 from tests.support.bus import EventTap
 from tests.support.platform import Platform
 from tests.support.polling import until
@@ -115,3 +117,60 @@ def test_unknown_service_gives_503_at_once(make_platform, fresh_vhost_uri):
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     assert time.monotonic() - started < 2
+
+
+def test_killing_membership_mid_joins_leaves_no_member_unknown_to_events(make_platform, amqp_uri, tmp_path):
+    """Joins go on while membership is SIGKILLed and restarted: every join that was answered
+    201 reaches the events service's copy by its domain event, not by the periodic catch-up."""
+    platform = make_platform(amqp_uri)
+    for name in ("membership", "events", "gateway"):
+        platform.start(name)
+    platform.wait_healthy()
+    admin = platform.token("root", roles=["platform_admin"])
+    org = Org(platform, admin, "crashjoin")
+    community = create_community(platform, org.user("owner"))
+    joined, stop = [], threading.Event()
+
+    def join_loop(worker):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            name = f"w{worker}-{n}"
+            try:
+                response = platform.call("POST", f"/v1/communities/{community['id']}/join",
+                                         org.user(name), timeout=10)
+            except requests.RequestException:
+                continue
+            if response.status_code == 201:
+                joined.append(org.user_id(name))
+
+    threads = [threading.Thread(target=join_loop, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(5)
+        platform.kill("membership")
+        time.sleep(5)
+        platform.start("membership")
+        platform.wait_healthy(services=["membership"])
+        time.sleep(3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert len(joined) > 50
+    store = MongoClient(sqlite_store.ServerStore(pathlib.Path(tmp_path / "store")))
+    try:
+        copy = store["events"]["memberships"]
+
+        def missing():
+            known = {m["user_id"] for m in copy.find({"community_id": community["id"], "active": True})}
+            return sorted(set(joined) - known)
+
+        # Well within the catch-up's five minutes: only the domain events can have told it.
+        try:
+            until(lambda: not missing(), timeout=20)
+        except AssertionError:
+            raise AssertionError(f"joined, but unknown to events after 20 s: {missing()}") from None
+    finally:
+        store.close()

@@ -223,3 +223,30 @@ def test_registrations_kept_before_persons_were_an_organisations_get_the_persons
     assert make.repository.registration(workshop["id"], "acme:bob")["status"] == "confirmed"
     assert make.repository.registration(workshop["id"], "bob") is None
     assert make.repository.workshop(workshop["id"])["facilitators"] == ["acme:ann"]
+
+
+def test_any_text_a_user_typed_renders_in_the_calendar_feed():
+    import icalendar
+
+    from services.events.calendar import render_calendar
+
+    at = datetime.datetime(2030, 1, 1, 9, tzinfo=datetime.timezone.utc)
+    workshop = {"_id": "w1", "updated_at": at, "starts_at": at, "ends_at": at + datetime.timedelta(hours=1),
+                "title": "Line one\r\nline two", "description": "a\rb\nc", "location": "Room\n2",
+                "status": "scheduled", "format": "meetup"}
+    feed = icalendar.Calendar.from_ical(render_calendar("Data\r\nDesign", [workshop]))
+    [event] = feed.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Line one\nline two"
+    assert "Data" in str(feed["X-WR-CALNAME"])
+
+
+def test_transcript_cells_that_would_start_a_formula_are_kept_as_text():
+    import csv
+    import io
+
+    from services.events.transcript import render_csv
+
+    rows = list(csv.reader(io.StringIO(render_csv({"items": [
+        {"workshop_id": "w1", "title": "=HYPERLINK(\"http://evil\")", "community": "+1", "credits": 2}],
+        "total_credits": 2}))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil\")" and rows[1][3] == "'+1"
