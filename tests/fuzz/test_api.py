@@ -9,17 +9,22 @@ from hypothesis import HealthCheck, settings
 from tests.support.polling import until
 from tests.support.stores import snapshot
 
-EXAMPLES = 25
+EXAMPLES = 20
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 fuzzing = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                    suppress_health_check=list(HealthCheck))
+# An organisation admin's requests take other branches of the same rules: fewer suffice.
+fuzzing_again = settings(fuzzing, max_examples=EXAMPLES // 2)
 
 
 class Settled:
     """A refused write must change nothing; but a write that succeeded just before may still
-    be changing another service (leaving cancels registrations). Wait for that to end first."""
+    be changing another service (leaving cancels registrations, archiving cancels
+    workshops). Wait for that to end first."""
+
+    ripples = ("/members/", "/archive")
 
     busy_until = 0.0
 
@@ -46,7 +51,7 @@ def call_and_check(case, store, token):
     if writing and 400 <= response.status_code < 500:
         assert snapshot(store) == before, f"{case.method} {case.formatted_path} answered " \
                                           f"{response.status_code} and changed a store"
-    elif writing:
+    elif writing and any(ripple in case.formatted_path for ripple in Settled.ripples):
         Settled.busy_until = time.monotonic() + 2
 
 
@@ -57,6 +62,6 @@ def test_api_as_a_member(case, store, world):
 
 
 @schema.parametrize()
-@fuzzing
+@fuzzing_again
 def test_api_as_an_organisation_admin(case, store, world):
     call_and_check(case, store, world.admin)
