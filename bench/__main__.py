@@ -11,12 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 
 import requests
 
 from bench.load import closed_loop, combine, paced, wrk, wrk_available
 from commonplace import config
 from tests.support.platform import Platform, free_port
+from tests.support.vhosts import can_make_vhosts, own_vhost
 
 CONCURRENCY = 10
 READ_ROUNDS = 3
@@ -178,7 +180,9 @@ def main(argv=None):
     parser.add_argument("only", nargs="?", choices=["reads"], help="run only the read comparison")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
-    with tempfile.TemporaryDirectory() as directory:
+    # A vhost of its own where one can be made: no other running service may take its calls.
+    vhost = own_vhost(amqp_uri, prefix="commonplace-bench") if can_make_vhosts(amqp_uri) else nullcontext(amqp_uri)
+    with vhost as amqp_uri, tempfile.TemporaryDirectory() as directory:
         root = pathlib.Path(directory)
         floor = Floor(amqp_uri, root)
         platform = start_platform(amqp_uri, root)

@@ -2,20 +2,12 @@ import eventlet
 
 eventlet.monkey_patch()  # nameko 2.14 leaves it to the test runner
 
-import contextlib  # noqa: E402
 import logging  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import uuid  # noqa: E402
-from urllib.parse import urlparse, urlunparse  # noqa: E402
 
 import pytest  # noqa: E402
 
 from commonplace import broker, config  # noqa: E402
-
-
-def _rabbitmqctl(*args):
-    return subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+from tests.support.vhosts import can_make_vhosts, own_vhost  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,15 +18,11 @@ def amqp_uri():
     """
     base = config.load()["AMQP_URI"]
     broker.ensure(base)
-    parsed = urlparse(base)
-    if parsed.hostname not in ("127.0.0.1", "localhost") or not shutil.which("rabbitmqctl"):
+    if not can_make_vhosts(base):
         yield base
         return
-    vhost = f"commonplace-test-{uuid.uuid4().hex[:8]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*")
-    yield urlunparse(parsed._replace(path="/" + vhost))
-    _rabbitmqctl("delete_vhost", vhost)
+    with own_vhost(base, prefix="commonplace-test") as uri:
+        yield uri
 
 
 @pytest.fixture
@@ -44,21 +32,6 @@ def service_config(amqp_uri, tmp_path):
         "AMQP_URI": amqp_uri, "STORE_URI": f"file://{tmp_path}/store", "OUTBOX_INTERVAL": "0.2",
         "EVENT_MAX_ATTEMPTS": "3", "JWT_SECRET": "test-secret-at-least-thirty-two-bytes-long", "RPC_TIMEOUT": "5",
     })
-
-
-@contextlib.contextmanager
-def own_vhost(amqp_uri):
-    """A broker URI on an empty vhost of its own, deleted afterwards."""
-    parsed = urlparse(amqp_uri)
-    if not shutil.which("rabbitmqctl"):
-        raise RuntimeError("this test needs rabbitmqctl to make an empty vhost")
-    vhost = f"commonplace-fresh-{uuid.uuid4().hex[:8]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*")
-    try:
-        yield urlunparse(parsed._replace(path="/" + vhost))
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture

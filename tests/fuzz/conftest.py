@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from commonplace.pagination import CURSOR_FORMAT, encode_cursor
 from commonplace.storage import connect
-from tests.conftest import own_vhost
 from tests.support.api import World
 from tests.support.platform import Platform
+from tests.support.vhosts import own_vhost
 
 # A valid cursor encodes any key; a forged one is for the negative cases to find.
 schemathesis.openapi.format(CURSOR_FORMAT, st.text(max_size=12).map(encode_cursor))
