@@ -23,11 +23,11 @@ from nameko.timer import timer
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from commonplace.actor import is_person_id, person_id
 from commonplace.clock import now, parse_time
 from commonplace.errors import ServiceOutage
 from commonplace.handlers import domain_event_handler
 from commonplace.ids import pair_id
+from commonplace.migrations import move_to_person_ids
 from commonplace.permissions import require_visible
 from commonplace.rpc import ServiceRpc
 from commonplace.storage import StoreClient
@@ -53,16 +53,7 @@ class Communities:
         self.memberships.create_index("user_id")
         # Copies kept before persons were an organisation's: the next catch-up brings them
         # under the person's id, and must not take the old ones for ended memberships.
-        for membership in self.memberships.find():
-            if is_person_id(membership["user_id"]):
-                continue
-            person = person_id(membership.get("organisation"), membership["user_id"])
-            moved = {**membership, "_id": pair_id(membership["community_id"], person), "user_id": person}
-            try:
-                self.memberships.insert_one(moved)
-            except DuplicateKeyError:
-                pass
-            self.memberships.delete_one({"_id": membership["_id"]})
+        move_to_person_ids(self.memberships, "community_id", lambda m: m.get("organisation"))
 
     # reading
 

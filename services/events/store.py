@@ -15,6 +15,7 @@ from commonplace.actor import is_person_id, person_id
 from commonplace.clock import isoformat, now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
+from commonplace.migrations import move_to_person_ids
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 
@@ -44,17 +45,8 @@ class WorkshopRepository:
     def migrate_person_ids(self):
         """Give registrations and facilitators kept before persons were an organisation's the
         person's id (``"<organisation>:<sub>"``, the organisation the workshop's)."""
-        for registration in self.registrations.find():
-            if is_person_id(registration["user_id"]):
-                continue
-            workshop = self.workshops.find_one({"_id": registration["workshop_id"]}) or {}
-            person = person_id(workshop.get("organisation"), registration["user_id"])
-            moved = {**registration, "_id": pair_id(registration["workshop_id"], person), "user_id": person}
-            try:
-                self.registrations.insert_one(moved)
-            except DuplicateKeyError:
-                pass  # moved already, by a start that stopped before the old one went
-            self.registrations.delete_one({"_id": registration["_id"]})
+        move_to_person_ids(self.registrations, "workshop_id", lambda r: (
+            self.workshops.find_one({"_id": r["workshop_id"]}) or {}).get("organisation"))
         for workshop in self.workshops.find({}, {"facilitators": 1, "organisation": 1}):
             if all(is_person_id(user) for user in workshop.get("facilitators") or ()):
                 continue

@@ -14,6 +14,7 @@ from commonplace.actor import is_person_id, person_id
 from commonplace.clock import now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
+from commonplace.migrations import move_to_person_ids
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 
@@ -41,16 +42,7 @@ class MembershipRepository:
     def migrate_person_ids(self):
         """Give records kept before persons were an organisation's the person's id
         (``"<organisation>:<sub>"``); an invitee's organisation is taken to be the community's."""
-        for membership in self.memberships.find():
-            if is_person_id(membership["user_id"]):
-                continue
-            person = person_id(membership.get("organisation"), membership["user_id"])
-            moved = {**membership, "_id": pair_id(membership["community_id"], person), "user_id": person}
-            try:
-                self.memberships.insert_one(moved)
-            except DuplicateKeyError:
-                pass  # moved already, by a start that stopped before the old one went
-            self.memberships.delete_one({"_id": membership["_id"]})
+        move_to_person_ids(self.memberships, "community_id", lambda m: m.get("organisation"))
         for collection in (self.join_requests, self.invitations):
             for record in collection.find():
                 if is_person_id(record["user_id"]):
