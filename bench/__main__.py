@@ -58,8 +58,7 @@ class Floor:
 
 def start_platform(amqp_uri, root):
     platform = Platform(root, amqp_uri, LOG_LEVEL="INFO")
-    for name in ("membership", "events", "gateway"):
-        platform.start(name)
+    platform.start_all()
     platform.wait_healthy()
     return platform
 

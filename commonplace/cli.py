@@ -24,6 +24,7 @@ from commonplace import broker, config, logs, tokens  # noqa: E402
 SERVICES = {
     "membership": "services.membership.service:MembershipService",
     "events": "services.events.service:EventsService",
+    "knowledge": "services.knowledge.service:KnowledgeService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -9,6 +9,9 @@ from marshmallow import fields, validate
 
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# An absolute web address: http or https, a host name, an optional port, then anything but
+# spaces and control characters (spelled out: "\s" means more in Python than in JSON Schema).
+WEB_ADDRESS = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?$"
 
 
 class OneLine(fields.String):
@@ -18,6 +21,16 @@ class OneLine(fields.String):
         super().__init__(validate=[
             validate.Length(min=min_length, max=max_length),
             validate.Regexp(ONE_LINE, error="one line of text, without control characters"),
+        ], **kwargs)
+
+
+class WebAddress(fields.String):
+    """An absolute http(s) address of up to 2,000 characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=[
+            validate.Length(max=2000),
+            validate.Regexp(WEB_ADDRESS, error="an http:// or https:// address"),
         ], **kwargs)
 
 

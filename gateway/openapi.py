@@ -75,10 +75,11 @@ def _operation(entrypoint, method_name):
             {"content": {"application/json": {"schema": schema}}} if schema is not None else {})}
     operation = {"operationId": method_name, "summary": entrypoint.summary,
                  "tags": [entrypoint.tag], "responses": responses}
-    path_params = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", entrypoint.url)
+    path_params = re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", entrypoint.url)
     operation["parameters"] = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-        for name in path_params
+        {"in": "path", "name": name, "required": True,
+         "schema": {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}}
+        for converter, name in path_params
     ]
     if entrypoint.query is not None:
         operation["parameters"].append({"in": "query", "schema": entrypoint.query})

@@ -152,12 +152,15 @@ def registration_event(short_type, workshop, user_id, **data):
                           {**facts, **data})
 
 
-def check_registration(workshop, membership, now):
-    """Members register for scheduled workshops that have not started."""
+def check_registration(workshop, membership, registration, now):
+    """Members register, once, for scheduled workshops that have not started."""
     require_member(membership, "register")
     check_changeable(workshop)
     if now >= workshop["starts_at"]:
         raise Conflict("registration closed when the workshop started")
+    if registration and registration["status"] != "cancelled":
+        # Refused before a seat or a waitlist turn is taken, so the refusal changes nothing.
+        raise Conflict("you are already registered for this workshop")
 
 
 def not_registered():

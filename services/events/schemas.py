@@ -4,11 +4,9 @@ import zoneinfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from commonplace.pagination import PageQuerySchema
-from commonplace.text import MultiLine, OneLine
+from commonplace.text import MultiLine, OneLine, WebAddress
 
 FORMATS = ("workshop", "peer_learning", "webinar", "meetup", "office_hours")
-# An absolute web address, stated as the pattern it is checked against.
-WEB_ADDRESS = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
 WORKSHOP_STATUSES = ("scheduled", "cancelled")
 ATTENDANCE = ("attended", "absent")
 
@@ -27,9 +25,7 @@ class _WorkshopFields(Schema):
     ends_at = fields.AwareDateTime()
     timezone = fields.String(validate=Timezone)
     location = OneLine(allow_none=True, max_length=500)
-    online_url = fields.String(allow_none=True, validate=[
-        validate.Length(max=2000),
-        validate.Regexp(WEB_ADDRESS, error="an http:// or https:// address")])
+    online_url = WebAddress(allow_none=True)
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
     credits = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
     facilitators = fields.List(OneLine(min_length=1, max_length=200), validate=validate.Length(max=50))

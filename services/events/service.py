@@ -98,7 +98,7 @@ class EventsService(HealthCheck, FollowsMembership):
     @rpc
     def register(self, workshop_id):
         actor, workshop, _, membership = self._at_workshop(workshop_id)
-        domain.check_registration(workshop, membership, now())
+        domain.check_registration(workshop, membership, self.store.registration(workshop_id, actor.user_id), now())
         return dump(s.RegistrationSchema, seating.register(self.store, workshop, actor.user_id))
 
     @rpc

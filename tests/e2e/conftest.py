@@ -10,9 +10,7 @@ from tests.support.platform import Platform
 def platform(amqp_uri, tmp_path_factory):
     """Every service and the gateway, each in its own process, shared by a test module."""
     running = Platform(tmp_path_factory.mktemp("platform"), amqp_uri)
-    running.start("membership")
-    running.start("events")
-    running.start("gateway")
+    running.start_all()
     try:
         running.wait_healthy()
         yield running

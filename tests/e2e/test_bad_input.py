@@ -57,7 +57,7 @@ def _body_routes(platform, world):
             if body:
                 filled = path
                 for name, values in world.values.items():
-                    filled = filled.replace("{" + name + "}", values[0])
+                    filled = filled.replace("{" + name + "}", str(values[0]))
                 ref = body["content"]["application/json"]["schema"]["$ref"]
                 yield method.upper(), filled, _text_fields(document, ref)
 

@@ -26,8 +26,13 @@ def amy(platform):
           what="the events copy of amy's community")
     workshop = schedule(platform, token, private["id"], capacity=5)
     register(platform, workshop["id"], token)
+    artifact = until(lambda: [r for r in [platform.call(
+        "POST", f"/v1/communities/{internal['id']}/artifacts", token,
+        {"kind": "guide", "title": "Amy's guide", "body": "mine"})] if r.status_code == 201],
+        what="amy's artifact")[0].json()
     return {"home": home, "other": other, "token": token, "person": home.user_id("amy"),
-            "private": private["id"], "internal": internal["id"], "workshop": workshop["id"]}
+            "private": private["id"], "internal": internal["id"], "workshop": workshop["id"],
+            "artifact": artifact["id"]}
 
 
 def _bodies(amy):
@@ -46,6 +51,8 @@ def _bodies(amy):
         "Cancel": {"reason": "impostor"},
         "Attendance": {"records": [{"user_id": amy["person"], "status": "absent"}]},
         "Feedback": {"rating": 1},
+        "ArtifactCreate": {"kind": "guide", "title": "Mine now", "body": "impostor"},
+        "ArtifactEdit": {"title": "Taken over", "body": "impostor", "base_revision": 1},
     }
 
 
@@ -53,7 +60,8 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
     impostor = platform.token(f"amy@{amy['home'].slug}", amy["other"].slug)
     document = platform.call("GET", "/openapi.json").json()
     ids = {"community_id": amy["private"], "workshop_id": amy["workshop"], "user_id": amy["person"],
-           "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24}
+           "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
+           "artifact_id": amy["artifact"], "number": "1"}
     bodies = _bodies(amy)
     store = connect(f"file://{platform.root}/store")
     try:
@@ -75,12 +83,13 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
                     seen = response.text
                     if names:
                         assert 400 <= response.status_code < 500, (method, filled, response.status_code, seen[:200])
-                    for own in (amy["private"], amy["internal"], amy["workshop"]):
+                    for own in (amy["private"], amy["internal"], amy["workshop"], amy["artifact"]):
                         assert own not in seen, (method, filled, response.status_code)
         after = snapshot(store)
     finally:
         store.close()
     changed = {key for key in before if before[key] != after.get(key)}
+    assert platform.call("GET", f"/v1/artifacts/{amy['artifact']}", amy["token"]).json()["revision"] == 1
     assert changed <= {("membership", "communities"), ("membership", "memberships")}, changed
     mine = platform.call("GET", "/v1/me/communities", amy["token"]).json()["items"]
     assert {c["id"] for c in mine} >= {amy["private"], amy["internal"]}

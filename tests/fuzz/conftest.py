@@ -19,13 +19,26 @@ from tests.support.vhosts import own_vhost
 schemathesis.openapi.format(CURSOR_FORMAT, st.text(max_size=12).map(encode_cursor))
 
 
+GENERATED_LENGTH = 10_000
+
+
+def _cap_lengths(node, cap):
+    if isinstance(node, dict):
+        if isinstance(node.get("maxLength"), int) and node["maxLength"] > cap:
+            node["maxLength"] = cap
+        for value in node.values():
+            _cap_lengths(value, cap)
+    elif isinstance(node, list):
+        for value in node:
+            _cap_lengths(value, cap)
+
+
 @pytest.fixture(scope="module")
 def fuzzed_platform(amqp_uri, tmp_path_factory):
     # A vhost of its own: no service of another tier may answer for these.
     with own_vhost(amqp_uri) as vhost_uri:
         platform = Platform(tmp_path_factory.mktemp("fuzzed"), vhost_uri)
-        for name in ("membership", "events", "gateway"):
-            platform.start(name)
+        platform.start_all()
         try:
             platform.wait_healthy()
             yield platform
@@ -43,7 +56,14 @@ def api_schema(fuzzed_platform, world):
     config = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {
         # 422 is documented: well-formed input refused by a rule no schema can state.
         "expected-statuses": ["2XX", "3XX", "401", "403", "404", "409", "422", "429"]}}})
-    schema = schemathesis.openapi.from_url(f"{fuzzed_platform.base}/openapi.json", config=config)
+    document = fuzzed_platform.call("GET", "/openapi.json").json()
+    # The document says what the platform enforces, 200 KB bodies included; but hypothesis
+    # cannot draw a string under a pattern with so large a bound, and schemathesis then sends
+    # a body that is not even an object. The fuzzer draws shorter text; the limits themselves
+    # are tested where they are enforced.
+    _cap_lengths(document, GENERATED_LENGTH)
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    schema.config.update(base_url=fuzzed_platform.base)
 
     @schema.hook
     def flatmap_path_parameters(context, path_parameters):

@@ -111,6 +111,10 @@ class World:
                                     self.member).status_code == 200, what="the events copy")
         workshop = schedule(platform, self.member, open_one["id"], capacity=1,
                             starts_in=datetime.timedelta(days=3))
+        artifact = until(lambda: [r for r in [platform.call(
+            "POST", f"/v1/communities/{open_one['id']}/artifacts", self.member,
+            {"kind": "question", "title": "How do we plan capacity?", "body": "Asking."})]
+            if r.status_code == 201], what="the knowledge copy")[0].json()
         self.values = {
             "community_id": [open_one["id"], approval["id"], elsewhere["id"]],
             "workshop_id": [workshop["id"]],
@@ -118,4 +122,6 @@ class World:
             "request_id": [request["join_request"]["id"]],
             "invitation_id": [invitation["id"]],
             "org": [self.org.slug, self.partner.slug],
+            "artifact_id": [artifact["id"]],
+            "number": [1, 2],
         }

@@ -1,0 +1,100 @@
+"""What goes in and out of the knowledge service (artifacts and their revisions)."""
+from marshmallow import Schema, fields, validate
+
+from commonplace.pagination import PageQuerySchema
+from commonplace.text import MultiLine, OneLine, WebAddress
+
+KINDS = ("best_practice", "lesson_learned", "guide", "case_study", "template", "question")
+STATUSES = ("draft", "in_review", "published", "needs_review", "archived")
+MAX_BODY = 200 * 1024
+
+Tags = lambda: fields.List(  # noqa: E731 - one definition shared by create and edit
+    OneLine(min_length=1, max_length=40), load_default=list, validate=validate.Length(max=20))
+Links = lambda: fields.List(WebAddress(), load_default=list, validate=validate.Length(max=20))  # noqa: E731
+
+
+class ArtifactCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    title = OneLine(required=True, min_length=1, max_length=200)
+    body = MultiLine(required=True, max_length=MAX_BODY, metadata={"description": "Markdown (CommonMark)"})
+    tags = Tags()
+    links = Links()
+    review_by = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class ArtifactEditSchema(Schema):
+    title = OneLine(required=True, min_length=1, max_length=200)
+    body = MultiLine(required=True, max_length=MAX_BODY, metadata={"description": "Markdown (CommonMark)"})
+    tags = Tags()
+    links = Links()
+    summary = OneLine(load_default="", max_length=500, metadata={"description": "what this edit changed"})
+    base_revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                                   metadata={"description": "the revision this edit was made from"})
+
+
+class ArtifactListQuerySchema(PageQuerySchema):
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    tag = OneLine(max_length=40)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class DiffQuerySchema(Schema):
+    from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+    to = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class StandardSchema(Schema):
+    topic = fields.String(allow_none=True)
+    supersedes = fields.String(allow_none=True)
+    superseded_by = fields.String(allow_none=True)
+
+
+class ArtifactSchema(Schema):
+    id = fields.String(attribute="_id")
+    community_id = fields.String()
+    organisation = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    body_html = fields.String()
+    tags = fields.List(fields.String())
+    links = fields.List(fields.String())
+    review_by = fields.DateTime(allow_none=True)
+    status = fields.String()
+    revision = fields.Integer()
+    author = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    endorsement_count = fields.Integer()
+    standard = fields.Nested(StandardSchema, allow_none=True)
+
+
+class ArtifactSummarySchema(Schema):
+    id = fields.String(attribute="_id")
+    community_id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    tags = fields.List(fields.String())
+    status = fields.String()
+    revision = fields.Integer()
+    author = fields.String()
+    updated_at = fields.DateTime()
+
+
+class RevisionSchema(Schema):
+    artifact_id = fields.String()
+    number = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    tags = fields.List(fields.String())
+    links = fields.List(fields.String())
+    author = fields.String()
+    at = fields.DateTime()
+    summary = fields.String()
+
+
+class RevisionSummarySchema(Schema):
+    number = fields.Integer()
+    author = fields.String()
+    at = fields.DateTime()
+    summary = fields.String()

@@ -1,0 +1,104 @@
+"""The body of knowledge over HTTP: artifacts, revisions, diffs, lost updates refused."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.support.api import create_community, member_of
+from tests.support.polling import until
+
+
+@pytest.fixture
+def guild(platform, acme):
+    """A community the knowledge service knows, with ann (owner) and bob (member)."""
+    ann, bob = acme.user("ann"), acme.user("bob")
+    community = create_community(platform, ann)
+    member_of(platform, community["id"], bob)
+    until(lambda: platform.call("POST", f"/v1/communities/{community['id']}/artifacts", bob,
+                                {"kind": "guide"}).status_code == 400, what="knowledge knowing the community")
+    return community
+
+
+def _write(platform, token, community_id, **fields):
+    body = {"kind": "best_practice", "title": "Capacity planning", "body": "Plan *ahead*.",
+            "tags": ["planning"], **fields}
+
+    def written():
+        response = platform.call("POST", f"/v1/communities/{community_id}/artifacts", token, body)
+        return [response] if response.status_code != 403 else None  # the copy may lag a join
+
+    response = until(written, what="the artifact written")[0]
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_an_artifact_is_written_edited_and_its_revisions_kept(platform, acme, guild):
+    bob = acme.user("bob")
+    artifact = _write(platform, bob, guild["id"])
+    assert (artifact["status"], artifact["revision"]) == ("draft", 1)
+    assert artifact["body_html"] == "<p>Plan <em>ahead</em>.</p>\n"
+    path = f"/v1/artifacts/{artifact['id']}"
+    edited = platform.call("PUT", path, bob, {"title": "Capacity planning", "body": "Plan ahead.\nTwice.",
+                                              "summary": "clearer", "base_revision": 1})
+    assert edited.status_code == 200 and edited.json()["revision"] == 2
+    revisions = platform.call("GET", f"{path}/revisions", bob).json()["items"]
+    assert [(r["number"], r["summary"]) for r in revisions] == [(1, "created"), (2, "clearer")]
+    assert platform.call("GET", f"{path}/revisions/1", bob).json()["body"] == "Plan *ahead*."
+    diff = platform.call("GET", f"{path}/diff?from=1&to=2", bob)
+    assert diff.headers["Content-Type"].startswith("text/plain")
+    assert "-Plan *ahead*." in diff.text and "+Twice." in diff.text
+    assert platform.call("GET", f"{path}/revisions/9", bob).status_code == 404
+
+
+def test_two_edits_from_the_same_revision_one_wins_the_other_is_409(platform, acme, guild):
+    bob, ann = acme.user("bob"), acme.user("ann")
+    artifact = _write(platform, bob, guild["id"])
+    path = f"/v1/artifacts/{artifact['id']}"
+
+    def edit(who_body):
+        who, body = who_body
+        return platform.call("PUT", path, who, {"title": "T", "body": body, "base_revision": 1})
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(r.status_code for r in pool.map(edit, [(bob, "bob's"), (ann, "ann's")]))
+    assert statuses == [200, 409]
+    current = platform.call("GET", path, bob).json()
+    assert current["revision"] == 2 and current["body"] in ("bob's", "ann's")
+    assert len(platform.call("GET", f"{path}/revisions", bob).json()["items"]) == 2
+
+
+def test_a_draft_is_its_author_and_managers_alone(platform, acme, globex, guild):
+    artifact = _write(platform, acme.user("bob"), guild["id"])
+    path = f"/v1/artifacts/{artifact['id']}"
+    assert platform.call("GET", path, acme.user("ann")).status_code == 200  # owner
+    assert platform.call("GET", path, acme.user("cat")).status_code == 404
+    assert platform.call("GET", path, globex.user("gus")).status_code == 404
+    listed = platform.call("GET", f"/v1/communities/{guild['id']}/artifacts", acme.user("cat")).json()
+    assert artifact["id"] not in [a["id"] for a in listed["items"]]
+
+
+def test_markdown_comes_back_sanitised(platform, acme, guild):
+    body = "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<a href=\"javascript:alert(2)\">x</a>"
+    html = _write(platform, acme.user("bob"), guild["id"], body=body)["body_html"]
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+
+
+@pytest.mark.parametrize("change,status", [
+    ({"kind": "rumour"}, 400), ({"title": ""}, 400), ({"body": "x" * (200 * 1024 + 1)}, 400),
+    ({"review_by": "next week"}, 400), ({"links": ["javascript:alert(1)"]}, 400),
+    ({"tags": ["t"] * 21}, 400),
+])
+def test_bad_artifacts_are_refused_and_nothing_stored(platform, acme, guild, change, status):
+    bob = acme.user("bob")
+    body = {"kind": "guide", "title": "T", "body": "b", **change}
+    response = platform.call("POST", f"/v1/communities/{guild['id']}/artifacts", bob, body)
+    assert response.status_code == status
+    assert platform.call("GET", f"/v1/communities/{guild['id']}/artifacts", bob).json()["items"] == []
+
+
+def test_a_stale_edit_and_a_bad_vote_change_nothing(platform, acme, guild):
+    bob = acme.user("bob")
+    artifact = _write(platform, bob, guild["id"])
+    path = f"/v1/artifacts/{artifact['id']}"
+    stale = platform.call("PUT", path, bob, {"title": "T", "body": "new", "base_revision": 7})
+    assert stale.status_code == 409 and "base_revision" in stale.json()["error"]["fields"]
+    assert platform.call("GET", path, bob).json()["body"] == "Plan *ahead*."

@@ -1,0 +1,135 @@
+"""The knowledge service's rules through worker_factory: no broker, a real store."""
+import datetime
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from commonplace.errors import Conflict, Forbidden, NotFound
+from commonplace.projection import Communities
+from services.knowledge import domain
+from services.knowledge.service import KnowledgeService
+from services.knowledge.store import KnowledgeRepository
+from tests.unit.conftest import StoredEvents, actor
+
+ANN, BOB, CAT = actor("acme:ann"), actor("acme:bob"), actor("acme:cat")
+
+
+@pytest.fixture
+def make(memory_db):
+    db = memory_db("knowledge")
+    repository = KnowledgeRepository(db)
+    repository.prepare()
+    communities = Communities(db)
+    communities.prepare()
+    as_of = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    communities.apply_community({"community_id": "c1", "organisation": "acme", "name": "Guild",
+                                 "domain": "eng", "visibility": "organisation", "partners": []}, as_of)
+    for user, role in (("acme:ann", "owner"), ("acme:bob", "member"), ("acme:cat", "member")):
+        communities.apply_membership({"community_id": "c1", "user_id": user, "role": role}, True, as_of)
+
+    def worker(who):
+        return worker_factory(KnowledgeService, store=repository, communities=communities,
+                              actor=lambda: who)
+
+    worker.repository, worker.communities, worker.events = repository, communities, StoredEvents(db)
+    return worker
+
+
+def _artifact(make, who=BOB, **fields):
+    return make(who).create_artifact(community_id="c1", fields={
+        "kind": "best_practice", "title": "Capacity planning", "body": "Plan *ahead*.", **fields})
+
+
+def _edit(make, who, artifact_id, base, body="Plan ahead, twice."):
+    return make(who).edit_artifact(artifact_id=artifact_id, fields={
+        "title": "Capacity planning", "body": body, "summary": "clearer", "base_revision": base})
+
+
+def test_a_member_writes_a_draft_at_revision_one(make):
+    artifact = _artifact(make)
+    assert (artifact["status"], artifact["revision"], artifact["author"]) == ("draft", 1, "acme:bob")
+    assert artifact["body_html"] == "<p>Plan <em>ahead</em>.</p>\n"
+    assert make.events.new() == ["artifact.created"]
+    assert make.repository.revision(artifact["id"], 1)["body"] == "Plan *ahead*."
+
+
+def test_outsiders_may_not_write(make):
+    with pytest.raises(Forbidden):
+        _artifact(make, who=actor("acme:dan"))
+    with pytest.raises(NotFound):
+        _artifact(make, who=actor("globex:gus", "globex"))
+
+
+def test_an_edit_makes_the_next_revision_and_keeps_the_last(make):
+    artifact = _artifact(make)
+    edited = _edit(make, BOB, artifact["id"], base=1)
+    assert edited["revision"] == 2 and edited["body"] == "Plan ahead, twice."
+    assert make.repository.revision(artifact["id"], 1)["body"] == "Plan *ahead*."
+    assert make.repository.revision(artifact["id"], 2)["summary"] == "clearer"
+    assert make.events.new() == ["artifact.created", "artifact.revised"]
+
+
+def test_an_edit_from_an_older_revision_changes_nothing(make):
+    artifact = _artifact(make)
+    _edit(make, BOB, artifact["id"], base=1)
+    with pytest.raises(Conflict):
+        _edit(make, ANN, artifact["id"], base=1, body="Lost update")
+    assert make.repository.artifact(artifact["id"])["body"] == "Plan ahead, twice."
+    assert make.repository.revision(artifact["id"], 3) is None
+
+
+def test_of_two_edits_from_the_same_revision_exactly_one_lands(make):
+    # Both passed the rule (base 1 is current) before either wrote, as two replicas could.
+    artifact = make.repository.artifact(_artifact(make)["id"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results = []
+    for body in ("first", "second"):
+        changes = {"title": "T", "body": body, "tags": [], "links": []}
+        revision = {**changes, "artifact_id": artifact["_id"], "number": 2, "author": "x", "at": now, "summary": ""}
+        try:
+            results.append(make.repository.edit_artifact(artifact, changes, revision, [], now)["body"])
+        except Conflict:
+            results.append("conflict")
+    assert results == ["first", "conflict"]
+    assert make.repository.revision(artifact["_id"], 2)["body"] == "first"
+
+
+def test_the_author_and_managers_edit_and_no_one_else(make):
+    artifact = _artifact(make)
+    with pytest.raises(NotFound):  # a draft is hidden from other members
+        _edit(make, CAT, artifact["id"], base=1)
+    assert _edit(make, ANN, artifact["id"], base=1)["revision"] == 2
+
+
+def test_a_revision_lost_to_a_crash_is_recorded_again_before_the_next_edit(make):
+    artifact = _artifact(make)
+    _edit(make, BOB, artifact["id"], base=1)
+    make.repository.revisions.delete_one({"_id": f"{artifact['id']}:000002"})
+    _edit(make, BOB, artifact["id"], base=2, body="third")
+    assert [make.repository.revision(artifact["id"], n)["body"] for n in (1, 2, 3)] == [
+        "Plan *ahead*.", "Plan ahead, twice.", "third"]
+
+
+def test_the_diff_shows_what_changed():
+    older = {"number": 1, "title": "T", "body": "one\ntwo\n"}
+    newer = {"number": 2, "title": "T", "body": "one\n2\n"}
+    text = domain.diff("a1", older, newer)
+    assert "--- a1@1" in text and "+++ a1@2" in text and "-two" in text and "+2" in text
+
+
+def test_markdown_is_rendered_without_anything_that_runs():
+    html = domain.present({"body": "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+                                   "[here](javascript:alert(1)) <a href=\"javascript:alert(2)\">there</a>"})["body_html"]
+    assert "<script" not in html and "onerror" not in html and "href" not in html
+    assert '<img src="x">' in html and ">there</a>" in html  # what is harmless stays
+
+
+def test_an_archived_communitys_knowledge_refuses_writes(make):
+    artifact = _artifact(make)
+    make.communities.apply_community({"community_id": "c1", "archived": True},
+                                     datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc))
+    with pytest.raises(Conflict):
+        _edit(make, BOB, artifact["id"], base=1)
+    with pytest.raises(Conflict):
+        _artifact(make)
+    assert make(BOB).get_artifact(artifact_id=artifact["id"])["revision"] == 1
