@@ -23,6 +23,8 @@ SETTINGS = {
     "METRICS_PORT": (0, int, "port for a service's /metrics (0: none; the gateway serves its own)"),
     "LOG_LEVEL": ("INFO", str, "log level of every process"),
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
+    "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
+                                     "seconds between checks for published knowledge past its review_by"),
 }
 
 

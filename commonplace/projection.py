@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 MEMBERSHIP = "commonplace.membership."
 CATCH_UP_EVERY = datetime.timedelta(minutes=5)
 CATCH_UP_RETRY_SECONDS = 10
-COMMUNITY_FIELDS = ("organisation", "name", "domain", "visibility", "partners", "archived")
+COMMUNITY_FIELDS = ("organisation", "name", "domain", "visibility", "partners", "archived",
+                    "knowledge_review")
 EXPORT_PAGE = 500
 
 

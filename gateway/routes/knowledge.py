@@ -36,6 +36,34 @@ class KnowledgeRoutes(Routes):
     def edit_artifact(self, request, artifact_id, body):
         return self.knowledge.edit_artifact(artifact_id=artifact_id, fields=body)
 
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/submit", response=ks.ArtifactSchema, tag="knowledge",
+              summary="Ask for a review of a draft (its author)")
+    def submit(self, request, artifact_id):
+        return self.knowledge.submit(artifact_id=artifact_id)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/reviews", status=201, body=ks.ReviewSchema,
+              response=ks.ArtifactSchema, tag="knowledge",
+              summary="Approve an artifact in review, or ask for changes (owners and facilitators, "
+                      "never its author)")
+    def review(self, request, artifact_id, body):
+        return self.knowledge.review(artifact_id=artifact_id, fields=body)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/publish", response=ks.ArtifactSchema, tag="knowledge",
+              summary="Publish (409 without an approval where the community requires one)")
+    def publish(self, request, artifact_id):
+        return self.knowledge.publish(artifact_id=artifact_id)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/archive", response=ks.ArtifactSchema, tag="knowledge",
+              summary="Archive: kept and readable, no longer current")
+    def archive(self, request, artifact_id):
+        return self.knowledge.archive(artifact_id=artifact_id)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/verify", body=ks.VerifySchema,
+              response=ks.ArtifactSchema, tag="knowledge",
+              summary="Confirm published knowledge still holds; review_by sets the next check")
+    def verify(self, request, artifact_id, body):
+        return self.knowledge.verify(artifact_id=artifact_id, fields=body)
+
     @endpoint("GET", "/v1/artifacts/<artifact_id>/revisions", query=PageQuerySchema,
               response=page_of(ks.RevisionSummarySchema), tag="knowledge",
               summary="An artifact's revisions, oldest first")

@@ -5,6 +5,7 @@ active membership, or None. ``now`` is passed in where a rule depends on the tim
 """
 import difflib
 
+from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id
 from commonplace.permissions import is_manager, require_member, require_visible
@@ -54,11 +55,17 @@ def create(community, actor, membership, data, now):
     return artifact, revision_of(artifact, actor.user_id, now, "created"), [event]
 
 
+def _require_author_or_manager(artifact, community, actor, membership, doing="edit it"):
+    if not (artifact["author"] == actor.user_id or is_manager(community, actor, membership)):
+        raise Forbidden(f"only the author and the community's owners and facilitators {doing}")
+
+
 def edit(artifact, community, actor, membership, data, now):
     """(changes, the new revision, events): the author and the managers edit; an edit made
-    from an older revision than the current one changes nothing (409)."""
-    if not (artifact["author"] == actor.user_id or is_manager(community, actor, membership)):
-        raise Forbidden("only the author and the community's owners and facilitators edit it")
+    from an older revision than the current one changes nothing (409). A draft or an artifact
+    in review goes (back) to draft: an approval was of the revision it read. A published
+    artifact stays published, its new revision live, as a wiki page does."""
+    _require_author_or_manager(artifact, community, actor, membership)
     _require_writable(community)
     if artifact["status"] == "archived":
         raise Conflict("the artifact is archived")
@@ -66,10 +73,96 @@ def edit(artifact, community, actor, membership, data, now):
         raise Conflict(f"revision {artifact['revision']} came after yours: read it, then edit again",
                        {"base_revision": [f"the current revision is {artifact['revision']}"]})
     changes = {field: data[field] for field in CONTENT}
+    if artifact["status"] == "in_review":
+        changes["status"] = "draft"
     after = {**artifact, **changes, "revision": artifact["revision"] + 1}
     event = artifact_event("artifact.revised", after, {
         "revised_by": actor.user_id, "summary": data["summary"], "tags": after["tags"]})
     return changes, revision_of(after, actor.user_id, now, data["summary"]), [event]
+
+
+# The lifecycle: draft -> in_review -> published -> archived, and published <-> needs_review.
+# Each change returns (changes, events) and is stored on the condition that the status it
+# was decided from still holds.
+
+def _transition(artifact, status, short_type, data, **changes):
+    after = {**artifact, "status": status, **changes}
+    return {"status": status, **changes}, [artifact_event(short_type, after, data)]
+
+
+def submit(artifact, community, actor, membership):
+    """The author (or a manager) asks for a review of a draft."""
+    _require_author_or_manager(artifact, community, actor, membership, "submit it")
+    _require_writable(community)
+    if artifact["status"] != "draft":
+        raise Conflict(f"only a draft is submitted for review; this one is {artifact['status']}")
+    return _transition(artifact, "in_review", "artifact.submitted", {"submitted_by": actor.user_id})
+
+
+def review(artifact, community, actor, membership, decision, comment, now):
+    """Owners and facilitators review an artifact in review; never their own work. An
+    approval is of the current revision; a request for changes sends it back to draft."""
+    if not is_manager(community, actor, membership):
+        raise Forbidden("only the community's owners and facilitators review")
+    if artifact["author"] == actor.user_id:
+        raise Forbidden("an author does not approve their own work")
+    _require_writable(community)
+    if artifact["status"] != "in_review":
+        raise Conflict(f"only an artifact in review is reviewed; this one is {artifact['status']}")
+    data = {"reviewed_by": actor.user_id, "comment": comment}
+    if decision == "approve":
+        approval = {"revision": artifact["revision"], "by": actor.user_id, "at": now, "comment": comment}
+        return _transition(artifact, "in_review", "artifact.approved", data, approval=approval)
+    return _transition(artifact, "draft", "artifact.changes_requested", data, approval=None)
+
+
+def publish(artifact, community, actor, membership, now):
+    """The author or a manager publishes; where the community requires it (its
+    ``knowledge_review``, "required" unless set to "none"), only a revision approved as it is."""
+    _require_author_or_manager(artifact, community, actor, membership, "publish it")
+    _require_writable(community)
+    if artifact["status"] not in ("draft", "in_review"):
+        raise Conflict(f"the artifact is {artifact['status']}, not a draft or in review")
+    approval = artifact.get("approval")
+    if community.get("knowledge_review", "required") == "required" and not (
+            approval and approval["revision"] == artifact["revision"]):
+        raise Conflict("this community publishes knowledge once an owner or facilitator has "
+                       "approved it: submit it for review")
+    return _transition(artifact, "published", "artifact.published", {"published_by": actor.user_id},
+                       published_at=now)
+
+
+def archive(artifact, community, actor, membership):
+    """The author or a manager archives: kept and readable, no longer current."""
+    _require_author_or_manager(artifact, community, actor, membership, "archive it")
+    _require_writable(community)
+    if artifact["status"] == "archived":
+        raise Conflict("the artifact is archived already")
+    return _transition(artifact, "archived", "artifact.archived", {"archived_by": actor.user_id})
+
+
+def verify(artifact, community, actor, membership, review_by, now):
+    """Someone (the author or a manager) confirms that a published artifact still holds, or
+    one that needs review does again: published, to be checked again at ``review_by``."""
+    _require_author_or_manager(artifact, community, actor, membership, "verify it")
+    _require_writable(community)
+    if artifact["status"] not in ("published", "needs_review"):
+        raise Conflict(f"only published knowledge is verified; this is {artifact['status']}")
+    if review_by is not None and review_by <= now:
+        raise Unprocessable("the next review must be in the future", {"review_by": ["must be in the future"]})
+    return _transition(artifact, "published", "artifact.verified", {
+        "verified_by": actor.user_id, "review_by": review_by and isoformat(review_by)}, review_by=review_by)
+
+
+def freshness_tick(now, interval):
+    """The number of the freshness check ``now`` falls in: one check per ``interval``."""
+    return int(now.timestamp() // interval)
+
+
+def gone_stale(artifact):
+    """A published artifact whose ``review_by`` has passed needs review."""
+    return _transition(artifact, "needs_review", "artifact.needs_review",
+                       {"review_by": isoformat(artifact["review_by"])})
 
 
 def listing_query(community, actor, membership, params):

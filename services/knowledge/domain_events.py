@@ -47,3 +47,44 @@ class ArtifactRevised(_Artifact):
     revised_by = fields.String(required=True)
     summary = fields.String(required=True)
     tags = fields.List(fields.String(), required=True)
+
+
+@event_type(PREFIX + "artifact.submitted", "The author asked for a review before publishing.")
+class ArtifactSubmitted(_Artifact):
+    submitted_by = fields.String(required=True)
+
+
+class _Review(_Artifact):
+    reviewed_by = fields.String(required=True)
+    comment = fields.String(required=True)
+
+
+@event_type(PREFIX + "artifact.approved", "An owner or facilitator approved the artifact's revision.")
+class ArtifactApproved(_Review):
+    pass
+
+
+@event_type(PREFIX + "artifact.changes_requested", "An owner or facilitator asked for changes: back to draft.")
+class ArtifactChangesRequested(_Review):
+    pass
+
+
+@event_type(PREFIX + "artifact.published", "The artifact is published to everyone who may see the community.")
+class ArtifactPublished(_Artifact):
+    published_by = fields.String(required=True)
+
+
+@event_type(PREFIX + "artifact.needs_review", "A published artifact passed its review_by date: it needs verifying.")
+class ArtifactNeedsReview(_Artifact):
+    review_by = fields.String(required=True)
+
+
+@event_type(PREFIX + "artifact.verified", "Someone confirmed the artifact still holds (published again).")
+class ArtifactVerified(_Artifact):
+    verified_by = fields.String(required=True)
+    review_by = fields.String(required=True, allow_none=True)
+
+
+@event_type(PREFIX + "artifact.archived", "The artifact was archived: kept, readable, no longer current.")
+class ArtifactArchived(_Artifact):
+    archived_by = fields.String(required=True)

@@ -32,6 +32,19 @@ class ArtifactEditSchema(Schema):
                                    metadata={"description": "the revision this edit was made from"})
 
 
+DECISIONS = ("approve", "request_changes")
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    comment = MultiLine(load_default="", max_length=5000)
+
+
+class VerifySchema(Schema):
+    review_by = fields.AwareDateTime(allow_none=True, load_default=None,
+                                     metadata={"description": "when to check it again; none: no date"})
+
+
 class ArtifactListQuerySchema(PageQuerySchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     tag = OneLine(max_length=40)
@@ -47,6 +60,13 @@ class StandardSchema(Schema):
     topic = fields.String(allow_none=True)
     supersedes = fields.String(allow_none=True)
     superseded_by = fields.String(allow_none=True)
+
+
+class ApprovalSchema(Schema):
+    revision = fields.Integer()
+    by = fields.String()
+    at = fields.DateTime()
+    comment = fields.String()
 
 
 class ArtifactSchema(Schema):
@@ -67,6 +87,8 @@ class ArtifactSchema(Schema):
     updated_at = fields.DateTime()
     endorsement_count = fields.Integer()
     standard = fields.Nested(StandardSchema, allow_none=True)
+    approval = fields.Nested(ApprovalSchema, allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
 
 
 class ArtifactSummarySchema(Schema):

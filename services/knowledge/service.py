@@ -5,9 +5,12 @@ It decides who may see and do what from its own copy of membership (``FollowsMem
 Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for the change and
 its domain events, and hands them to the store.
 """
+from nameko.dependency_providers import Config
+
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.clock import now
+from commonplace.errors import Conflict
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
@@ -15,6 +18,7 @@ from commonplace.pagination import PageQuerySchema, page
 from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
+from commonplace.timers import every
 from services.knowledge import domain
 from services.knowledge import schemas as s
 from services.knowledge.store import KnowledgeRepository
@@ -27,6 +31,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     outbox = Outbox()
     actor = CurrentActor()
     metrics = Metrics()
+    config = Config()
 
     def _at_artifact(self, artifact_id):
         """(actor, artifact, community, actor's membership) for an artifact the actor may see."""
@@ -71,6 +76,53 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         changes, revision, events = domain.edit(artifact, community, actor, membership, data, at)
         edited = self.store.edit_artifact(artifact, changes, revision, events, at)
         return dump(s.ArtifactSchema, domain.present(edited))
+
+    # the lifecycle
+
+    def _change(self, artifact, decided):
+        changes, events = decided
+        return dump(s.ArtifactSchema, domain.present(self.store.change(artifact, changes, events, now())))
+
+    @rpc
+    def submit(self, artifact_id):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        return self._change(artifact, domain.submit(artifact, community, actor, membership))
+
+    @rpc
+    def review(self, artifact_id, fields):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        data = load(s.ReviewSchema, fields)
+        return self._change(artifact, domain.review(artifact, community, actor, membership,
+                                                    data["decision"], data["comment"], now()))
+
+    @rpc
+    def publish(self, artifact_id):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        return self._change(artifact, domain.publish(artifact, community, actor, membership, now()))
+
+    @rpc
+    def archive(self, artifact_id):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        return self._change(artifact, domain.archive(artifact, community, actor, membership))
+
+    @rpc
+    def verify(self, artifact_id, fields):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        review_by = load(s.VerifySchema, fields)["review_by"]
+        return self._change(artifact, domain.verify(artifact, community, actor, membership, review_by, now()))
+
+    @every("KNOWLEDGE_FRESHNESS_INTERVAL")
+    def check_freshness(self):
+        """Published knowledge past its review_by needs review: once a tick, on one replica."""
+        at = now()
+        if not self.store.claim_tick(domain.freshness_tick(at, self.config["KNOWLEDGE_FRESHNESS_INTERVAL"])):
+            return
+        for artifact in self.store.stale(at):
+            changes, events = domain.gone_stale(artifact)
+            try:
+                self.store.change(artifact, changes, events, at)
+            except Conflict:
+                pass  # changed meanwhile (verified, archived): its new state stands
 
     # revisions
 

@@ -25,9 +25,11 @@ class KnowledgeRepository:
     def __init__(self, db):
         self.artifacts = db["artifacts"]
         self.revisions = db["revisions"]
+        self.ticks = db["freshness_ticks"]
 
     def prepare(self):
         self.artifacts.create_index([("community_id", ASCENDING), ("_id", ASCENDING)])
+        self.artifacts.create_index([("status", ASCENDING), ("review_by", ASCENDING)])
         self.revisions.create_index("artifact_id")
 
     def ping(self):
@@ -62,6 +64,31 @@ class KnowledgeRepository:
                            {"base_revision": ["no longer the current revision"]})
         self.record_revision(revision)
         return strip_outbox(document)
+
+    def change(self, artifact, changes, events, at):
+        """Apply a lifecycle change decided from ``artifact`` as read; Conflict if it changed
+        (its status or revision) meanwhile."""
+        document = self.artifacts.find_one_and_update(
+            {"_id": artifact["_id"], "status": artifact["status"], "revision": artifact["revision"]},
+            push_events({"$set": {**changes, "updated_at": at}}, events),
+            return_document=ReturnDocument.AFTER,
+        )
+        if document is None:
+            raise Conflict("the artifact changed meanwhile: read it, then try again")
+        return strip_outbox(document)
+
+    def stale(self, now):
+        """Published artifacts whose review_by has passed."""
+        return [strip_outbox(d) for d in self.artifacts.find(
+            {"status": "published", "review_by": {"$lt": now}})]
+
+    def claim_tick(self, tick):
+        """True for the one process that claims freshness check number ``tick``."""
+        try:
+            self.ticks.insert_one({"_id": tick})
+            return True
+        except DuplicateKeyError:
+            return False
 
     # revisions
 

@@ -79,6 +79,7 @@ def create_community(actor, data, organisation_registered):
         "domain": data["domain"],
         "description": data["description"], "tags": data.get("tags", []),
         "visibility": data["visibility"], "join_policy": data["join_policy"],
+        "knowledge_review": data["knowledge_review"],
         "partners": [], "archived": False, "member_count": 1, "owner_count": 1,
         "created_by": actor.user_id, "created_at": created, "updated_at": created,
     }

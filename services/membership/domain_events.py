@@ -33,6 +33,7 @@ class _Community(Schema):
     tags = fields.List(fields.String(), required=True)
     visibility = fields.String(required=True)
     join_policy = fields.String(required=True)
+    knowledge_review = fields.String(required=True)
     partners = fields.List(fields.String(), required=True)
 
 
@@ -135,6 +136,8 @@ def community_facts(community):
         "name": community["name"], "slug": community["slug"], "domain": community["domain"],
         "tags": community.get("tags", []), "visibility": community["visibility"],
         "join_policy": community["join_policy"], "partners": community.get("partners", []),
+        # Communities from before the setting existed need approval, as new ones do by default.
+        "knowledge_review": community.get("knowledge_review", "required"),
     }
 
 

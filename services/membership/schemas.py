@@ -8,6 +8,7 @@ SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-c
 ROLES = ("owner", "facilitator", "member")
 VISIBILITIES = ("public", "organisation", "private")
 JOIN_POLICIES = ("open", "approval", "invitation")
+KNOWLEDGE_REVIEW = ("required", "none")
 REQUEST_STATUSES = ("pending", "approved", "rejected")
 
 Tags = lambda: fields.List(  # noqa: E731 - one definition shared by create and update
@@ -34,6 +35,8 @@ class CommunityCreateSchema(Schema):
     tags = Tags()
     visibility = fields.String(load_default="organisation", validate=validate.OneOf(VISIBILITIES))
     join_policy = fields.String(load_default="open", validate=validate.OneOf(JOIN_POLICIES))
+    knowledge_review = fields.String(load_default="required", validate=validate.OneOf(KNOWLEDGE_REVIEW),
+                                     metadata={"description": "whether publishing knowledge needs an approval"})
 
 
 class CommunityUpdateSchema(Schema):
@@ -45,6 +48,7 @@ class CommunityUpdateSchema(Schema):
     tags = Tags()
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
     join_policy = fields.String(validate=validate.OneOf(JOIN_POLICIES))
+    knowledge_review = fields.String(validate=validate.OneOf(KNOWLEDGE_REVIEW))
 
     @validates_schema
     def not_empty(self, data, **kwargs):
@@ -62,6 +66,7 @@ class CommunitySchema(Schema):
     tags = fields.List(fields.String())
     visibility = fields.String()
     join_policy = fields.String()
+    knowledge_review = fields.String()
     partners = fields.List(fields.String())
     member_count = fields.Integer()
     archived = fields.Boolean()

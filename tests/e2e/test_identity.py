@@ -53,6 +53,8 @@ def _bodies(amy):
         "Feedback": {"rating": 1},
         "ArtifactCreate": {"kind": "guide", "title": "Mine now", "body": "impostor"},
         "ArtifactEdit": {"title": "Taken over", "body": "impostor", "base_revision": 1},
+        "Review": {"decision": "approve", "comment": "by an impostor"},
+        "Verify": {},
     }
 
 

@@ -1,4 +1,5 @@
 """The body of knowledge over HTTP: artifacts, revisions, diffs, lost updates refused."""
+import datetime
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -102,3 +103,43 @@ def test_a_stale_edit_and_a_bad_vote_change_nothing(platform, acme, guild):
     stale = platform.call("PUT", path, bob, {"title": "T", "body": "new", "base_revision": 7})
     assert stale.status_code == 409 and "base_revision" in stale.json()["error"]["fields"]
     assert platform.call("GET", path, bob).json()["body"] == "Plan *ahead*."
+
+
+def test_peers_review_before_publishing_and_never_their_own_work(platform, acme, guild):
+    ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
+    artifact = _write(platform, bob, guild["id"])
+    path = f"/v1/artifacts/{artifact['id']}"
+    assert platform.call("POST", f"{path}/publish", bob).status_code == 409
+    assert platform.call("POST", f"{path}/submit", bob).json()["status"] == "in_review"
+    assert platform.call("POST", f"{path}/reviews", bob, {"decision": "approve"}).status_code == 403
+    assert platform.call("GET", path, cat).status_code == 404  # in review: hidden from members
+    approved = platform.call("POST", f"{path}/reviews", ann, {"decision": "approve", "comment": "clear"})
+    assert approved.status_code == 201 and approved.json()["approval"]["by"] == acme.user_id("ann")
+    published = platform.call("POST", f"{path}/publish", bob)
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    assert platform.call("GET", path, cat).json()["status"] == "published"
+
+
+def test_a_community_that_needs_no_review_publishes_drafts(platform, acme, guild):
+    ann, bob = acme.user("ann"), acme.user("bob")
+    changed = platform.call("PATCH", f"/v1/communities/{guild['id']}", ann, {"knowledge_review": "none"})
+    assert changed.status_code == 200 and changed.json()["knowledge_review"] == "none"
+    artifact = _write(platform, bob, guild["id"])
+    published = until(lambda: [r for r in [platform.call("POST", f"/v1/artifacts/{artifact['id']}/publish", bob)]
+                               if r.status_code == 200], what="knowledge learning the setting")[0]
+    assert published.json()["status"] == "published"
+
+
+def test_knowledge_past_its_review_date_needs_review_until_someone_verifies_it(platform, acme, guild):
+    ann, bob = acme.user("ann"), acme.user("bob")
+    soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)).isoformat()
+    artifact = _write(platform, bob, guild["id"], review_by=soon)
+    path = f"/v1/artifacts/{artifact['id']}"
+    platform.call("POST", f"{path}/submit", bob)
+    platform.call("POST", f"{path}/reviews", ann, {"decision": "approve"})
+    assert platform.call("POST", f"{path}/publish", bob).json()["status"] == "published"
+    until(lambda: platform.call("GET", path, bob).json()["status"] == "needs_review", timeout=15,
+          what="the freshness check")
+    verified = platform.call("POST", f"{path}/verify", ann, {})
+    assert verified.status_code == 200 and verified.json()["status"] == "published"
+    assert verified.json()["review_by"] is None

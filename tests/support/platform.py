@@ -31,6 +31,7 @@ class Platform:
             **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": f"file://{root}/store",
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
+            "KNOWLEDGE_FRESHNESS_INTERVAL": "1",
             **{k: str(v) for k, v in env.items()},
         }
         self.processes = {}

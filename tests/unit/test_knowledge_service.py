@@ -133,3 +133,73 @@ def test_an_archived_communitys_knowledge_refuses_writes(make):
     with pytest.raises(Conflict):
         _artifact(make)
     assert make(BOB).get_artifact(artifact_id=artifact["id"])["revision"] == 1
+
+
+def _through_review(make, artifact_id, author=BOB, reviewer=ANN):
+    make(author).submit(artifact_id=artifact_id)
+    return make(reviewer).review(artifact_id=artifact_id, fields={"decision": "approve", "comment": "good"})
+
+
+def test_a_draft_is_published_once_a_manager_approved_it(make):
+    artifact = _artifact(make)
+    with pytest.raises(Conflict):  # the community requires a review
+        make(BOB).publish(artifact_id=artifact["id"])
+    approved = _through_review(make, artifact["id"])
+    assert approved["approval"]["revision"] == 1 and approved["status"] == "in_review"
+    published = make(BOB).publish(artifact_id=artifact["id"])
+    assert published["status"] == "published"
+    assert make.events.new() == ["artifact.created", "artifact.submitted", "artifact.approved",
+                                 "artifact.published"]
+    listed = make(CAT).list_artifacts(community_id="c1", query={})["items"]
+    assert [a["id"] for a in listed] == [artifact["id"]]  # published: every member sees it
+
+
+def test_an_author_never_approves_their_own_work_and_members_do_not_review(make):
+    artifact = _artifact(make, who=ANN)  # ann is an owner, and the author
+    make(ANN).submit(artifact_id=artifact["id"])
+    with pytest.raises(Forbidden):
+        make(ANN).review(artifact_id=artifact["id"], fields={"decision": "approve"})
+    with pytest.raises(NotFound):  # an artifact in review is hidden from other members
+        make(BOB).review(artifact_id=artifact["id"], fields={"decision": "approve"})
+
+
+def test_changes_requested_send_it_back_and_an_edit_needs_a_new_approval(make):
+    artifact = _artifact(make)
+    make(BOB).submit(artifact_id=artifact["id"])
+    back = make(ANN).review(artifact_id=artifact["id"], fields={"decision": "request_changes", "comment": "why?"})
+    assert back["status"] == "draft"
+    _through_review(make, artifact["id"])
+    _edit(make, BOB, artifact["id"], base=1)  # the approval was of revision 1
+    with pytest.raises(Conflict):
+        make(BOB).publish(artifact_id=artifact["id"])
+
+
+def test_a_community_without_review_publishes_drafts(make):
+    make.communities.apply_community({"community_id": "c1", "knowledge_review": "none"},
+                                     datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc))
+    artifact = _artifact(make)
+    assert make(BOB).publish(artifact_id=artifact["id"])["status"] == "published"
+
+
+def test_knowledge_past_its_review_date_needs_review_until_verified(make):
+    past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).isoformat()
+    artifact = _artifact(make, review_by=past)
+    _through_review(make, artifact["id"])
+    make(BOB).publish(artifact_id=artifact["id"])
+    checker = make(None)
+    checker.config = {"KNOWLEDGE_FRESHNESS_INTERVAL": 3600}
+    checker.check_freshness()
+    assert make.repository.artifact(artifact["id"])["status"] == "needs_review"
+    next_year = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)).isoformat()
+    verified = make(ANN).verify(artifact_id=artifact["id"], fields={"review_by": next_year})
+    assert verified["status"] == "published" and verified["review_by"].startswith(next_year[:10])
+    make.repository.ticks.delete_many({})  # the next tick
+    checker.check_freshness()
+    assert make.repository.artifact(artifact["id"])["status"] == "published"
+    assert make.events.new()[-2:] == ["artifact.needs_review", "artifact.verified"]
+
+
+def test_the_freshness_check_runs_once_a_tick_however_many_replicas(make):
+    assert make.repository.claim_tick(42) is True
+    assert make.repository.claim_tick(42) is False
+    assert domain.freshness_tick(datetime.datetime.fromtimestamp(7200, datetime.timezone.utc), 3600) == 2
