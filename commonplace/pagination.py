@@ -67,6 +67,22 @@ def paginate_list(items, key, *, limit=DEFAULT_LIMIT, cursor=None):
     return chosen, encode_cursor(key(chosen[-1])) if len(ordered) > limit else None
 
 
+def decode_offset(cursor):
+    """The position a ranked list's cursor names (0 for none). Ranked lists (search results,
+    answers by score) reorder as people write, so their pages are positions, not keys."""
+    if not cursor:
+        return 0
+    key = decode_cursor(cursor)
+    if not key.isdigit() or len(key) > 9:
+        raise Invalid("the cursor is not one this list gave out", {"cursor": ["invalid cursor"]})
+    return int(key)
+
+
+def offset_cursor(offset, count, more):
+    """The next cursor of a ranked list's page of ``count`` items from ``offset``."""
+    return encode_cursor(str(offset + count)) if more else None
+
+
 def page(items, next_cursor):
     """The response body of one page."""
     return {"items": items, "next_cursor": next_cursor}

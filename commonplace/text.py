@@ -35,10 +35,11 @@ class WebAddress(fields.String):
 
 
 class MultiLine(fields.String):
-    """Text of up to ``max_length`` characters that may span lines (tab, LF and CR allowed)."""
+    """Text of ``min_length`` to ``max_length`` characters that may span lines (tab, LF and CR
+    allowed)."""
 
-    def __init__(self, *, max_length, **kwargs):
+    def __init__(self, *, max_length, min_length=0, **kwargs):
         super().__init__(validate=[
-            validate.Length(max=max_length),
+            validate.Length(min=min_length, max=max_length),
             validate.Regexp(MULTI_LINE, error="text without control characters other than tab and line breaks"),
         ], **kwargs)

@@ -80,3 +80,41 @@ class KnowledgeRoutes(Routes):
               summary="What changed between two revisions, as a unified diff")
     def diff(self, request, artifact_id, query):
         return Response(self.knowledge.diff(artifact_id=artifact_id, query=query), mimetype="text/plain")
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/endorsement", response=ks.ArtifactSchema, tag="knowledge",
+              summary="Endorse published knowledge (members; once each, a repeat changes nothing)")
+    def endorse(self, request, artifact_id):
+        return self.knowledge.endorse(artifact_id=artifact_id)
+
+    @endpoint("DELETE", "/v1/artifacts/<artifact_id>/endorsement", response=ks.ArtifactSchema, tag="knowledge",
+              summary="Withdraw one's endorsement")
+    def withdraw_endorsement(self, request, artifact_id):
+        return self.knowledge.withdraw_endorsement(artifact_id=artifact_id)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/standard", body=ks.StandardRequestSchema,
+              response=ks.ArtifactSchema, tag="knowledge",
+              summary="Make published knowledge the community's standard for a topic, superseding the "
+                      "topic's standard so far (owners and facilitators)")
+    def standardise(self, request, artifact_id, body):
+        return self.knowledge.standardise(artifact_id=artifact_id, fields=body)
+
+    @endpoint("POST", "/v1/artifacts/<artifact_id>/answers", status=201, body=ks.AnswerCreateSchema,
+              response=ks.AnswerSchema, tag="knowledge", summary="Answer a published question (members)")
+    def post_answer(self, request, artifact_id, body):
+        return self.knowledge.post_answer(artifact_id=artifact_id, fields=body)
+
+    @endpoint("GET", "/v1/artifacts/<artifact_id>/answers", query=PageQuerySchema,
+              response=page_of(ks.AnswerSchema), tag="knowledge",
+              summary="A question's answers: the accepted one first, then by score")
+    def list_answers(self, request, artifact_id, query):
+        return self.knowledge.list_answers(artifact_id=artifact_id, query=query)
+
+    @endpoint("PUT", "/v1/answers/<answer_id>/vote", body=ks.VoteSchema, response=ks.AnswerSchema,
+              tag="knowledge", summary="Vote an answer up (1) or down (-1); voting again changes one's vote")
+    def vote(self, request, answer_id, body):
+        return self.knowledge.vote(answer_id=answer_id, fields=body)
+
+    @endpoint("POST", "/v1/answers/<answer_id>/accept", response=ks.AnswerSchema, tag="knowledge",
+              summary="Accept an answer (the asker, or the community's owners and facilitators)")
+    def accept_answer(self, request, answer_id):
+        return self.knowledge.accept_answer(answer_id=answer_id)

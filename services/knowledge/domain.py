@@ -7,13 +7,14 @@ import difflib
 
 from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
-from commonplace.ids import new_id
-from commonplace.permissions import is_manager, require_member, require_visible
-from services.knowledge.domain_events import artifact_event
+from commonplace.ids import new_id, pair_id
+from commonplace.permissions import is_manager, require_manager, require_member, require_visible
+from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.rendering import render_markdown
 
 # Drafts and artifacts in review are their author's and the community's managers' alone.
 SEEN_BY_ALL = ("published", "needs_review", "archived")
+LIVE = ("published", "needs_review")
 CONTENT = ("title", "body", "tags", "links")
 
 
@@ -25,8 +26,15 @@ def require_artifact_visible(artifact, community, actor, membership):
 
 
 def may_see(artifact, community, actor, membership):
-    return (artifact["status"] in SEEN_BY_ALL or artifact["author"] == actor.user_id
+    return (artifact["status"] in SEEN_BY_ALL or is_author(artifact, actor, membership)
             or is_manager(community, actor, membership))
+
+
+def is_author(artifact, actor, membership):
+    """An author acts on their work while a member. Once they leave (or are removed) it is
+    the community's: their published work stays, credited to them, and their drafts pass to
+    the owners and facilitators, who may edit, publish and archive every artifact anyway."""
+    return artifact["author"] == actor.user_id and membership is not None
 
 
 def _require_writable(community):
@@ -49,14 +57,14 @@ def create(community, actor, membership, data, now):
         "kind": data["kind"], "title": data["title"], "body": data["body"], "tags": data["tags"],
         "links": data["links"], "review_by": data["review_by"], "status": "draft", "revision": 1,
         "author": actor.user_id, "created_at": now, "updated_at": now,
-        "endorsement_count": 0, "standard": None,
+        "standard": None,
     }
     event = artifact_event("artifact.created", artifact, {"created_by": actor.user_id, "tags": artifact["tags"]})
     return artifact, revision_of(artifact, actor.user_id, now, "created"), [event]
 
 
 def _require_author_or_manager(artifact, community, actor, membership, doing="edit it"):
-    if not (artifact["author"] == actor.user_id or is_manager(community, actor, membership)):
+    if not (is_author(artifact, actor, membership) or is_manager(community, actor, membership)):
         raise Forbidden(f"only the author and the community's owners and facilitators {doing}")
 
 
@@ -128,8 +136,11 @@ def publish(artifact, community, actor, membership, now):
             approval and approval["revision"] == artifact["revision"]):
         raise Conflict("this community publishes knowledge once an owner or facilitator has "
                        "approved it: submit it for review")
-    return _transition(artifact, "published", "artifact.published", {"published_by": actor.user_id},
-                       published_at=now)
+    changes, events = _transition(artifact, "published", "artifact.published",
+                                  {"published_by": actor.user_id}, published_at=now)
+    if artifact["kind"] == "question":
+        events.append(artifact_event("question.asked", {**artifact, **changes}, {"tags": artifact["tags"]}))
+    return changes, events
 
 
 def archive(artifact, community, actor, membership):
@@ -169,7 +180,8 @@ def listing_query(community, actor, membership, params):
     """The store query of a community's artifacts the actor may see, with the list's filters."""
     clauses = [{"community_id": community["_id"]}]
     if not is_manager(community, actor, membership):
-        clauses.append({"$or": [{"status": {"$in": list(SEEN_BY_ALL)}}, {"author": actor.user_id}]})
+        own = [{"author": actor.user_id}] if membership else []
+        clauses.append({"$or": [{"status": {"$in": list(SEEN_BY_ALL)}}, *own]})
     for field in ("kind", "status"):
         if params.get(field):
             clauses.append({field: params[field]})
@@ -199,6 +211,134 @@ def diff(artifact_id, older, newer):
         tofile=f"{artifact_id}@{newer['number']}"))
 
 
-def present(artifact):
+def present(artifact, endorsement_count):
     """An artifact as callers see it: with its Markdown rendered to safe HTML."""
-    return {**artifact, "body_html": render_markdown(artifact["body"])}
+    return {**artifact, "body_html": render_markdown(artifact["body"]), "endorsement_count": endorsement_count}
+
+
+def _require_live(artifact, doing):
+    if artifact["status"] not in LIVE:
+        raise Conflict(f"only published knowledge is {doing}; this is {artifact['status']}")
+
+
+# Endorsements: a member's "this works", once each, withdrawable.
+
+def endorsement_id(artifact, actor):
+    return pair_id(artifact["_id"], actor.user_id)
+
+
+def endorse(artifact, community, actor, membership, now):
+    """(the endorsement, events): members endorse published knowledge."""
+    require_member(membership, "endorse its knowledge")
+    _require_writable(community)
+    _require_live(artifact, "endorsed")
+    endorsement = {"artifact_id": artifact["_id"], "user_id": actor.user_id, "at": now, "active": True}
+    return endorsement, [artifact_event("artifact.endorsed", artifact, {"endorsed_by": actor.user_id})]
+
+
+def withdraw_endorsement(artifact, community, actor):
+    """The events of withdrawing ``actor``'s endorsement (if they had one)."""
+    _require_writable(community)
+    return [artifact_event("artifact.endorsement_withdrawn", artifact, {"withdrawn_by": actor.user_id})]
+
+
+# Standards: one artifact per community and topic is the standard practice.
+
+def topic_key(topic):
+    """Topics are one standard each however they are capitalised or spaced."""
+    return " ".join(topic.casefold().split())
+
+
+def standardise(artifact, community, actor, membership, topic, supersedes, current):
+    """Whether to claim the topic, and the standard ``artifact`` and the one it supersedes get.
+
+    ``current`` is the topic's standard as stored (``{"artifact_id", "topic"}``) or None.
+    Returns ``(claim_needed, standard, events)``: the claim is needed unless ``artifact`` holds
+    the topic already (a retry, which completes what an interrupted one began)."""
+    require_manager(community, actor, membership)
+    _require_writable(community)
+    _require_live(artifact, "made a standard")
+    held = artifact.get("standard")
+    if held and held.get("superseded_by") is None and topic_key(held["topic"]) != topic_key(topic):
+        raise Conflict(f"the artifact is the standard for {held['topic']!r} already")
+    previous = current["artifact_id"] if current else None
+    if previous == artifact["_id"]:
+        claim_needed = False
+        supersedes = held.get("supersedes") if held else supersedes
+    elif previous is None and supersedes:
+        raise Conflict(f"there is no standard for {topic!r} to supersede",
+                       {"supersedes": ["not the standard for this topic"]})
+    elif previous is not None and supersedes != previous:
+        raise Conflict(f"the standard for {topic!r} is {previous}: name it in supersedes to replace it",
+                       {"supersedes": [f"must be {previous}"]})
+    else:
+        claim_needed = True
+    standard = {"topic": topic, "supersedes": supersedes, "superseded_by": None}
+    events = [artifact_event("artifact.standardised", artifact, {
+        "topic": topic, "supersedes": supersedes, "standardised_by": actor.user_id})]
+    return claim_needed, standard, events
+
+
+def superseded(old, topic, by, actor):
+    """The standard ``old`` keeps once ``by`` supersedes it, and its event."""
+    standard = {**(old.get("standard") or {"topic": topic, "supersedes": None}), "superseded_by": by}
+    return standard, [artifact_event("artifact.superseded", old, {
+        "topic": topic, "superseded_by": by, "superseded_by_user": actor.user_id})]
+
+
+# Questions and answers.
+
+def _require_question(artifact):
+    if artifact["kind"] != "question":
+        raise Conflict(f"answers go to questions; this artifact is a {artifact['kind']}")
+
+
+def answer(question, community, actor, membership, body, now):
+    """(the answer, events): members answer published questions."""
+    _require_question(question)
+    require_member(membership, "answer its questions")
+    _require_writable(community)
+    _require_live(question, "answered")
+    posted = {"_id": new_id(), "question_id": question["_id"], "community_id": question["community_id"],
+              "organisation": question["organisation"], "body": body, "author": actor.user_id,
+              "created_at": now, "score": 0, "accepted": False}
+    return posted, [answer_event("answer.posted", posted, question, {})]
+
+
+def vote(answer_, question, community, actor, value, previous):
+    """(the score's change, events) of ``actor``'s vote ``value`` (+1 or -1) on an answer,
+    where ``previous`` is their vote so far (or None). Voting the same way again changes
+    nothing."""
+    if answer_["author"] == actor.user_id:
+        raise Forbidden("nobody votes on their own answer")
+    _require_writable(community)
+    if previous == value:
+        return 0, []
+    delta = value - (previous or 0)
+    return delta, [answer_event("answer.voted", answer_, question, {
+        "voted_by": actor.user_id, "value": value, "score": answer_["score"] + delta})]
+
+
+def accept(answer_, question, community, actor, membership, now):
+    """(the question's changes, events): the asker or a manager accepts one answer; accepting
+    another later moves the acceptance. Accepting the accepted one changes nothing."""
+    if not (is_author(question, actor, membership) or is_manager(community, actor, membership)):
+        raise Forbidden("only the asker and the community's owners and facilitators accept an answer")
+    _require_writable(community)
+    if question.get("accepted_answer") == answer_["_id"]:
+        return {}, []
+    accepted = {**answer_, "accepted": True}
+    return {"accepted_answer": answer_["_id"]}, [answer_event("answer.accepted", accepted, question, {
+        "accepted_by": actor.user_id, "previously_accepted": question.get("accepted_answer")})]
+
+
+def present_answer(answer_, question):
+    """An answer as callers see it: rendered, and accepted if its question says so."""
+    return {**answer_, "body_html": render_markdown(answer_["body"]),
+            "accepted": question.get("accepted_answer") == answer_["_id"]}
+
+
+def require_answer(answer_):
+    if answer_ is None:
+        raise NotFound("no such answer")
+    return answer_

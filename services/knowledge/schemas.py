@@ -1,4 +1,4 @@
-"""What goes in and out of the knowledge service (artifacts and their revisions)."""
+"""What goes in and out of the knowledge service."""
 from marshmallow import Schema, fields, validate
 
 from commonplace.pagination import PageQuerySchema
@@ -56,6 +56,33 @@ class DiffQuerySchema(Schema):
     to = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+class StandardRequestSchema(Schema):
+    topic = OneLine(required=True, min_length=1, max_length=100,
+                    metadata={"description": "what the artifact is the standard practice for"})
+    supersedes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                               metadata={"description": "the topic's standard until now, which this replaces"})
+
+
+class AnswerCreateSchema(Schema):
+    body = MultiLine(required=True, min_length=1, max_length=20000, metadata={"description": "Markdown"})
+
+
+class VoteSchema(Schema):
+    value = fields.Integer(required=True, strict=True, validate=validate.OneOf([1, -1]))
+
+
+class AnswerSchema(Schema):
+    id = fields.String(attribute="_id")
+    question_id = fields.String()
+    community_id = fields.String()
+    body = fields.String()
+    body_html = fields.String()
+    author = fields.String()
+    created_at = fields.DateTime()
+    score = fields.Integer()
+    accepted = fields.Boolean()
+
+
 class StandardSchema(Schema):
     topic = fields.String(allow_none=True)
     supersedes = fields.String(allow_none=True)
@@ -89,6 +116,7 @@ class ArtifactSchema(Schema):
     standard = fields.Nested(StandardSchema, allow_none=True)
     approval = fields.Nested(ApprovalSchema, allow_none=True)
     published_at = fields.DateTime(allow_none=True)
+    accepted_answer = fields.String(allow_none=True, metadata={"description": "a question's accepted answer"})
 
 
 class ArtifactSummarySchema(Schema):

@@ -10,11 +10,11 @@ from nameko.dependency_providers import Config
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.clock import now
-from commonplace.errors import Conflict
+from commonplace.errors import Conflict, NotFound
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
-from commonplace.pagination import PageQuerySchema, page
+from commonplace.pagination import PageQuerySchema, decode_offset, offset_cursor, page
 from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
@@ -42,6 +42,18 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         domain.require_artifact_visible(artifact, community, actor, membership)
         return actor, artifact, community, membership
 
+    def _at_answer(self, answer_id):
+        """(actor, answer, its question, community, membership) for an answer the actor may see."""
+        answer = domain.require_answer(self.store.answer(answer_id))
+        try:
+            actor, question, community, membership = self._at_artifact(answer["question_id"])
+        except NotFound:
+            raise NotFound("no such answer") from None
+        return actor, answer, question, community, membership
+
+    def _present(self, artifact):
+        return dump(s.ArtifactSchema, domain.present(artifact, self.store.endorsement_count(artifact["_id"])))
+
     # artifacts
 
     @rpc
@@ -51,7 +63,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         data = load(s.ArtifactCreateSchema, fields)
         artifact, revision, events = domain.create(community, actor, membership, data, now())
         self.store.add_artifact(artifact, revision, events)
-        return dump(s.ArtifactSchema, domain.present(artifact))
+        return self._present(artifact)
 
     @rpc
     def list_artifacts(self, community_id, query):
@@ -66,7 +78,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     @rpc
     def get_artifact(self, artifact_id):
         _, artifact, _, _ = self._at_artifact(artifact_id)
-        return dump(s.ArtifactSchema, domain.present(artifact))
+        return self._present(artifact)
 
     @rpc
     def edit_artifact(self, artifact_id, fields):
@@ -75,13 +87,13 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         at = now()
         changes, revision, events = domain.edit(artifact, community, actor, membership, data, at)
         edited = self.store.edit_artifact(artifact, changes, revision, events, at)
-        return dump(s.ArtifactSchema, domain.present(edited))
+        return self._present(edited)
 
     # the lifecycle
 
     def _change(self, artifact, decided):
         changes, events = decided
-        return dump(s.ArtifactSchema, domain.present(self.store.change(artifact, changes, events, now())))
+        return self._present(self.store.change(artifact, changes, events, now()))
 
     @rpc
     def submit(self, artifact_id):
@@ -145,3 +157,74 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         params = load(s.DiffQuerySchema, query)
         return domain.diff(artifact_id, self.store.revision(artifact_id, params["from_"]),
                            self.store.revision(artifact_id, params["to"]))
+
+    # endorsements and standards
+
+    @rpc
+    def endorse(self, artifact_id):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        endorsement, events = domain.endorse(artifact, community, actor, membership, now())
+        self.store.endorse(domain.endorsement_id(artifact, actor), endorsement, events)
+        return self._present(artifact)
+
+    @rpc
+    def withdraw_endorsement(self, artifact_id):
+        actor, artifact, community, _ = self._at_artifact(artifact_id)
+        events = domain.withdraw_endorsement(artifact, community, actor)
+        self.store.withdraw_endorsement(domain.endorsement_id(artifact, actor), events)
+        return self._present(artifact)
+
+    @rpc
+    def standardise(self, artifact_id, fields):
+        actor, artifact, community, membership = self._at_artifact(artifact_id)
+        data = load(s.StandardRequestSchema, fields)
+        key = domain.topic_key(data["topic"])
+        current = self.store.standard(community["_id"], key)
+        claim_needed, standard, events = domain.standardise(
+            artifact, community, actor, membership, data["topic"], data["supersedes"], current)
+        if claim_needed:
+            self.store.claim_standard(community["_id"], key, data["topic"], artifact_id,
+                                      current and current["artifact_id"])
+        if standard["supersedes"]:
+            old = self.store.artifact(standard["supersedes"])
+            if old is not None:
+                old_standard, old_events = domain.superseded(old, data["topic"], artifact_id, actor)
+                self.store.mark_standard(old["_id"], old_standard, old_events)
+        self.store.mark_standard(artifact_id, standard, events)
+        return self._present(self.store.artifact(artifact_id))
+
+    # questions and answers
+
+    @rpc
+    def post_answer(self, artifact_id, fields):
+        actor, question, community, membership = self._at_artifact(artifact_id)
+        body = load(s.AnswerCreateSchema, fields)["body"]
+        answer, events = domain.answer(question, community, actor, membership, body, now())
+        self.store.add_answer(answer, events)
+        return dump(s.AnswerSchema, domain.present_answer(answer, question))
+
+    @rpc
+    def list_answers(self, artifact_id, query):
+        _, question, _, _ = self._at_artifact(artifact_id)
+        params = load(PageQuerySchema, query)
+        offset = decode_offset(params["cursor"])
+        answers, more = self.store.list_answers(artifact_id, limit=params["limit"], offset=offset)
+        items = [domain.present_answer(a, question) for a in answers]
+        return page(dump(s.AnswerSchema, items, many=True), offset_cursor(offset, len(items), more))
+
+    @rpc
+    def vote(self, answer_id, fields):
+        actor, answer, question, community, _ = self._at_answer(answer_id)
+        value = load(s.VoteSchema, fields)["value"]
+        previous = self.store.previous_vote(answer_id, actor.user_id)
+        delta, events = domain.vote(answer, question, community, actor, value, previous)
+        if delta:
+            answer = self.store.vote(answer_id, actor.user_id, value, previous, delta, events)
+        return dump(s.AnswerSchema, domain.present_answer(answer, question))
+
+    @rpc
+    def accept_answer(self, answer_id):
+        actor, answer, question, community, membership = self._at_answer(answer_id)
+        changes, events = domain.accept(answer, question, community, actor, membership, now())
+        self.store.accept(question, answer_id, changes, events, now())
+        return dump(s.AnswerSchema, domain.present_answer(answer, {**question, "accepted_answer": answer_id}))

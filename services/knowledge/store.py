@@ -6,15 +6,27 @@ artifacts  _id = ObjectId hex; the current content, its ``revision`` number and 
 revisions  _id = "<artifact_id>:<number, six digits>"; immutable, one per revision. The current
            revision's record is written after the artifact; should a crash fall between, it
            is written again (from the artifact, which holds that content) before the next edit.
+endorsements  _id = "<artifact_id>:<person>", ``active``; counted when an artifact is read, so
+           no count can drift from the endorsements themselves.
+standards  _id = "<community_id>:<topic key>" → the artifact that is the topic's standard. The
+           claim is the truth; the artifacts' ``standard`` fields follow it (a retry of an
+           interrupted standardisation completes them).
+answers    _id = ObjectId hex; ``score`` is the sum of the answer's votes, moved by each vote.
+votes      _id = "<answer_id>:<person>", ``value`` +1 or -1, changed only from the value read.
 
 The service's copy of communities and memberships is the kernel's (``commonplace.projection``).
 """
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from commonplace.errors import Conflict
+from commonplace.ids import pair_id
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+
+
+# Answers: the accepted one first, then by score, then oldest first.
+ANSWER_ORDER = [("question_id", ASCENDING), ("accepted", DESCENDING), ("score", DESCENDING), ("_id", ASCENDING)]
 
 
 def revision_id(artifact_id, number):
@@ -26,11 +38,18 @@ class KnowledgeRepository:
         self.artifacts = db["artifacts"]
         self.revisions = db["revisions"]
         self.ticks = db["freshness_ticks"]
+        self.endorsements = db["endorsements"]
+        self.standards = db["standards"]
+        self.answers = db["answers"]
+        self.votes = db["votes"]
 
     def prepare(self):
         self.artifacts.create_index([("community_id", ASCENDING), ("_id", ASCENDING)])
         self.artifacts.create_index([("status", ASCENDING), ("review_by", ASCENDING)])
         self.revisions.create_index("artifact_id")
+        self.artifacts.create_index("updated_at")
+        self.endorsements.create_index([("artifact_id", ASCENDING), ("active", ASCENDING)])
+        self.answers.create_index(ANSWER_ORDER)
 
     def ping(self):
         self.artifacts.find_one({}, {"_id": 1})
@@ -104,3 +123,102 @@ class KnowledgeRepository:
 
     def list_revisions(self, artifact_id, *, limit, cursor):
         return paginate(self.revisions, {"artifact_id": artifact_id}, limit=limit, cursor=cursor)
+
+
+    # endorsements
+
+    def endorse(self, endorsement_id, endorsement, events):
+        """Record an endorsement; False (and nothing written) if it stands already."""
+        try:
+            self.endorsements.update_one({"_id": endorsement_id, "active": {"$ne": True}},
+                                         push_events({"$set": endorsement}, events), upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def withdraw_endorsement(self, endorsement_id, events):
+        self.endorsements.update_one({"_id": endorsement_id, "active": True},
+                                     push_events({"$set": {"active": False}}, events))
+
+    def endorsement_count(self, artifact_id):
+        return self.endorsements.count_documents({"artifact_id": artifact_id, "active": True})
+
+    # standards
+
+    def standard(self, community_id, key):
+        return self.standards.find_one({"_id": pair_id(community_id, key)})
+
+    def claim_standard(self, community_id, key, topic, artifact_id, previous):
+        """Make ``artifact_id`` the topic's standard in place of ``previous`` (None: the first);
+        Conflict if the topic's standard changed since it was read."""
+        claim_id = pair_id(community_id, key)
+        if previous is None:
+            try:
+                self.standards.insert_one({"_id": claim_id, "topic": topic, "artifact_id": artifact_id})
+                return
+            except DuplicateKeyError:
+                pass
+        elif self.standards.update_one({"_id": claim_id, "artifact_id": previous},
+                                       {"$set": {"artifact_id": artifact_id, "topic": topic}}).matched_count:
+            return
+        raise Conflict("another standard for this topic came first: read it, then try again")
+
+    def mark_standard(self, artifact_id, standard, events):
+        """Give the artifact its ``standard`` (with its events) unless it has it already."""
+        self.artifacts.update_one({"_id": artifact_id, "standard": {"$ne": standard}},
+                                  push_events({"$set": {"standard": standard}}, events))
+
+    # answers
+
+    def add_answer(self, answer, events):
+        self.answers.insert_one(with_events(answer, events))
+
+    def answer(self, answer_id):
+        return strip_outbox(self.answers.find_one({"_id": answer_id}))
+
+    def list_answers(self, question_id, *, limit, offset):
+        """One page of a question's answers in their order, and whether more follow."""
+        documents = list(self.answers.find({"question_id": question_id})
+                         .sort(ANSWER_ORDER[1:]).skip(offset).limit(limit + 1))
+        return [strip_outbox(d) for d in documents[:limit]], len(documents) > limit
+
+    def vote(self, answer_id, user_id, value, previous, delta, events):
+        """Change ``user_id``'s vote from ``previous`` to ``value`` and the score by ``delta``;
+        Conflict if their vote changed since it was read."""
+        vote_id = pair_id(answer_id, user_id)
+        vote = {"answer_id": answer_id, "user_id": user_id, "value": value}
+        try:
+            if previous is None:
+                self.votes.insert_one(with_events({"_id": vote_id, **vote}, events))
+            elif not self.votes.update_one({"_id": vote_id, "value": previous},
+                                           push_events({"$set": vote}, events)).matched_count:
+                raise Conflict("your vote changed meanwhile: read the answer, then vote again")
+        except DuplicateKeyError:
+            raise Conflict("your vote changed meanwhile: read the answer, then vote again") from None
+        return strip_outbox(self.answers.find_one_and_update(
+            {"_id": answer_id}, {"$inc": {"score": delta}}, return_document=ReturnDocument.AFTER))
+
+    def previous_vote(self, answer_id, user_id):
+        vote = self.votes.find_one({"_id": pair_id(answer_id, user_id)})
+        return vote["value"] if vote else None
+
+    def accept(self, question, answer_id, changes, events, at):
+        """Record the question's accepted answer (Conflict if it changed since it was read) and
+        mark the answers, which a retry of an interrupted acceptance marks again."""
+        if changes:
+            if not self.artifacts.update_one(
+                    {"_id": question["_id"], "accepted_answer": question.get("accepted_answer")},
+                    push_events({"$set": {**changes, "updated_at": at}}, events)).matched_count:
+                raise Conflict("another answer was accepted meanwhile: read the question, then try again")
+        self.answers.update_many({"question_id": question["_id"], "accepted": True, "_id": {"$ne": answer_id}},
+                                 {"$set": {"accepted": False}})
+        self.answers.update_one({"_id": answer_id}, {"$set": {"accepted": True}})
+
+    # what the search index reads
+
+    def all_artifacts(self, batch=1000):
+        """Every artifact, in batches (for rebuilding the index)."""
+        return (strip_outbox(d) for d in self.artifacts.find({}).batch_size(batch))
+
+    def artifacts_changed_since(self, at):
+        return [strip_outbox(d) for d in self.artifacts.find({"updated_at": {"$gte": at}})]

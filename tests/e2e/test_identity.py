@@ -55,6 +55,9 @@ def _bodies(amy):
         "ArtifactEdit": {"title": "Taken over", "body": "impostor", "base_revision": 1},
         "Review": {"decision": "approve", "comment": "by an impostor"},
         "Verify": {},
+        "StandardRequest": {"topic": "Taken over"},
+        "AnswerCreate": {"body": "impostor"},
+        "Vote": {"value": -1},
     }
 
 
@@ -63,7 +66,7 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
     document = platform.call("GET", "/openapi.json").json()
     ids = {"community_id": amy["private"], "workshop_id": amy["workshop"], "user_id": amy["person"],
            "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
-           "artifact_id": amy["artifact"], "number": "1"}
+           "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24}
     bodies = _bodies(amy)
     store = connect(f"file://{platform.root}/store")
     try:

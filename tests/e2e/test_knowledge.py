@@ -96,13 +96,92 @@ def test_bad_artifacts_are_refused_and_nothing_stored(platform, acme, guild, cha
     assert platform.call("GET", f"/v1/communities/{guild['id']}/artifacts", bob).json()["items"] == []
 
 
+def _published(platform, acme, community_id, **fields):
+    """An artifact of bob's, approved by ann and published."""
+    ann, bob = acme.user("ann"), acme.user("bob")
+    path = f"/v1/artifacts/{_write(platform, bob, community_id, **fields)['id']}"
+    platform.call("POST", f"{path}/submit", bob)
+    platform.call("POST", f"{path}/reviews", ann, {"decision": "approve"})
+    published = platform.call("POST", f"{path}/publish", bob)
+    assert published.status_code == 200, published.text
+    return published.json()
+
+
 def test_a_stale_edit_and_a_bad_vote_change_nothing(platform, acme, guild):
-    bob = acme.user("bob")
+    bob, cat = acme.user("bob"), acme.user("cat")
     artifact = _write(platform, bob, guild["id"])
     path = f"/v1/artifacts/{artifact['id']}"
     stale = platform.call("PUT", path, bob, {"title": "T", "body": "new", "base_revision": 7})
     assert stale.status_code == 409 and "base_revision" in stale.json()["error"]["fields"]
     assert platform.call("GET", path, bob).json()["body"] == "Plan *ahead*."
+    question = _published(platform, acme, guild["id"], kind="question")
+    answer = platform.call("POST", f"/v1/artifacts/{question['id']}/answers", bob, {"body": "Measure."}).json()
+    for value in (5, 0, "1", None):
+        assert platform.call("PUT", f"/v1/answers/{answer['id']}/vote", cat, {"value": value}).status_code == 400
+    answers = platform.call("GET", f"/v1/artifacts/{question['id']}/answers", cat).json()["items"]
+    assert [a["score"] for a in answers] == [0]
+
+
+def test_members_endorse_and_managers_mark_the_standard(platform, acme, globex, guild):
+    ann, cat = acme.user("ann"), acme.user("cat")
+    member_of(platform, guild["id"], cat)
+    old = _published(platform, acme, guild["id"], title="Capacity, the old way")
+    new = _published(platform, acme, guild["id"], title="Capacity, the new way")
+    path = f"/v1/artifacts/{new['id']}"
+    until(lambda: platform.call("POST", f"{path}/endorsement", cat).status_code == 200, what="cat's membership")
+    assert platform.call("POST", f"{path}/endorsement", cat).json()["endorsement_count"] == 1  # once each
+    assert platform.call("POST", f"{path}/endorsement", ann).json()["endorsement_count"] == 2
+    assert platform.call("DELETE", f"{path}/endorsement", cat).json()["endorsement_count"] == 1
+    assert platform.call("POST", f"{path}/endorsement", globex.user("gus")).status_code == 404
+    first = platform.call("POST", f"/v1/artifacts/{old['id']}/standard", ann, {"topic": "Capacity planning"})
+    assert first.json()["standard"] == {"topic": "Capacity planning", "supersedes": None, "superseded_by": None}
+    assert platform.call("POST", f"{path}/standard", cat, {"topic": "Capacity planning"}).status_code == 403
+    assert platform.call("POST", f"{path}/standard", ann, {"topic": "Capacity planning"}).status_code == 409
+    second = platform.call("POST", f"{path}/standard", ann, {"topic": "Capacity planning", "supersedes": old["id"]})
+    assert second.status_code == 200 and second.json()["standard"]["supersedes"] == old["id"]
+    assert platform.call("GET", f"/v1/artifacts/{old['id']}", cat).json()["standard"]["superseded_by"] == new["id"]
+
+
+def test_questions_get_answers_votes_and_one_accepted_answer(platform, acme, guild):
+    ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
+    member_of(platform, guild["id"], cat)
+    question = _published(platform, acme, guild["id"], kind="question", title="How do we plan capacity?")
+    answers = f"/v1/artifacts/{question['id']}/answers"
+    early = until(lambda: [r for r in [platform.call("POST", answers, cat, {"body": "Guess."})]
+                           if r.status_code == 201], what="cat's membership")[0].json()
+    good = platform.call("POST", answers, ann, {"body": "Measure *first*."}).json()
+    assert good["body_html"] == "<p>Measure <em>first</em>.</p>\n"
+    assert platform.call("PUT", f"/v1/answers/{good['id']}/vote", bob, {"value": 1}).json()["score"] == 1
+    assert platform.call("PUT", f"/v1/answers/{good['id']}/vote", cat, {"value": -1}).json()["score"] == 0
+    assert platform.call("PUT", f"/v1/answers/{good['id']}/vote", cat, {"value": 1}).json()["score"] == 2
+    assert platform.call("PUT", f"/v1/answers/{early['id']}/vote", bob, {"value": -1}).json()["score"] == -1
+    assert [a["id"] for a in platform.call("GET", answers, bob).json()["items"]] == [good["id"], early["id"]]
+    assert platform.call("POST", f"/v1/answers/{early['id']}/accept", cat).status_code == 403
+    accepted = platform.call("POST", f"/v1/answers/{early['id']}/accept", bob)  # the asker
+    assert accepted.status_code == 200 and accepted.json()["accepted"] is True
+    listed = platform.call("GET", answers, bob).json()["items"]
+    assert [(a["id"], a["accepted"]) for a in listed] == [(early["id"], True), (good["id"], False)]
+    assert platform.call("GET", f"/v1/artifacts/{question['id']}", cat).json()["accepted_answer"] == early["id"]
+    not_a_question = _published(platform, acme, guild["id"])
+    assert platform.call("POST", f"/v1/artifacts/{not_a_question['id']}/answers", ann,
+                         {"body": "?"}).status_code == 409
+
+
+def test_an_author_who_leaves_keeps_credit_and_facilitators_take_their_drafts(platform, acme, guild):
+    ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
+    member_of(platform, guild["id"], cat)
+    platform.call("PUT", f"/v1/communities/{guild['id']}/members/{acme.user_id('cat')}", ann, {"role": "facilitator"})
+    published = _published(platform, acme, guild["id"])
+    draft = _write(platform, bob, guild["id"], title="Half written")
+    assert platform.call("DELETE", f"/v1/communities/{guild['id']}/members/{acme.user_id('bob')}", bob).status_code == 200
+    until(lambda: platform.call("GET", f"/v1/artifacts/{draft['id']}", bob).status_code == 404,
+          what="knowledge learning that bob left")
+    kept = platform.call("GET", f"/v1/artifacts/{published['id']}", ann).json()
+    assert kept["status"] == "published" and kept["author"] == acme.user_id("bob")
+    edited = until(lambda: [r for r in [platform.call("PUT", f"/v1/artifacts/{draft['id']}", cat, {
+        "title": "Finished", "body": "Done by the facilitator.", "base_revision": 1})] if r.status_code == 200],
+        what="cat a facilitator")[0].json()
+    assert edited["author"] == acme.user_id("bob") and edited["revision"] == 2
 
 
 def test_peers_review_before_publishing_and_never_their_own_work(platform, acme, guild):

@@ -115,6 +115,13 @@ class World:
             "POST", f"/v1/communities/{open_one['id']}/artifacts", self.member,
             {"kind": "question", "title": "How do we plan capacity?", "body": "Asking."})]
             if r.status_code == 201], what="the knowledge copy")[0].json()
+        question = f"/v1/artifacts/{artifact['id']}"
+        platform.call("PATCH", f"/v1/communities/{open_one['id']}", self.member, {"knowledge_review": "none"})
+        until(lambda: platform.call("POST", f"{question}/publish", self.member).status_code == 200,
+              what="the question published")
+        answer = until(lambda: [r for r in [platform.call(
+            "POST", f"{question}/answers", bob, {"body": "Measure first."})]
+            if r.status_code == 201], what="an answer")[0].json()
         self.values = {
             "community_id": [open_one["id"], approval["id"], elsewhere["id"]],
             "workshop_id": [workshop["id"]],
@@ -123,5 +130,6 @@ class World:
             "invitation_id": [invitation["id"]],
             "org": [self.org.slug, self.partner.slug],
             "artifact_id": [artifact["id"]],
+            "answer_id": [answer["id"]],
             "number": [1, 2],
         }

@@ -119,7 +119,7 @@ def test_the_diff_shows_what_changed():
 
 def test_markdown_is_rendered_without_anything_that_runs():
     html = domain.present({"body": "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
-                                   "[here](javascript:alert(1)) <a href=\"javascript:alert(2)\">there</a>"})["body_html"]
+                                   "[here](javascript:alert(1)) <a href=\"javascript:alert(2)\">there</a>"}, 0)["body_html"]
     assert "<script" not in html and "onerror" not in html and "href" not in html
     assert '<img src="x">' in html and ">there</a>" in html  # what is harmless stays
 
@@ -203,3 +203,90 @@ def test_the_freshness_check_runs_once_a_tick_however_many_replicas(make):
     assert make.repository.claim_tick(42) is True
     assert make.repository.claim_tick(42) is False
     assert domain.freshness_tick(datetime.datetime.fromtimestamp(7200, datetime.timezone.utc), 3600) == 2
+
+
+def _published(make, who=BOB, **fields):
+    artifact = _artifact(make, who=who, **fields)
+    _through_review(make, artifact["id"], author=who, reviewer=ANN if who != ANN else actor("acme:admin", roles=["org_admin"]))
+    return make(who).publish(artifact_id=artifact["id"])
+
+
+def test_members_endorse_once_each_and_may_withdraw(make):
+    artifact = _published(make)
+    assert make(CAT).endorse(artifact_id=artifact["id"])["endorsement_count"] == 1
+    assert make(CAT).endorse(artifact_id=artifact["id"])["endorsement_count"] == 1  # idempotent
+    assert make(ANN).endorse(artifact_id=artifact["id"])["endorsement_count"] == 2
+    assert make(CAT).withdraw_endorsement(artifact_id=artifact["id"])["endorsement_count"] == 1
+    assert make(CAT).withdraw_endorsement(artifact_id=artifact["id"])["endorsement_count"] == 1
+    assert make(CAT).endorse(artifact_id=artifact["id"])["endorsement_count"] == 2
+    assert make.events.new().count("artifact.endorsed") == 3
+    with pytest.raises(Conflict):  # drafts are not endorsed
+        make(BOB).endorse(artifact_id=_artifact(make)["id"])
+
+
+def test_a_standard_is_one_per_topic_and_superseding_links_both(make):
+    first, second = _published(make), _published(make, title="Capacity planning, revised")
+    with pytest.raises(Forbidden):
+        make(BOB).standardise(artifact_id=first["id"], fields={"topic": "Capacity"})
+    marked = make(ANN).standardise(artifact_id=first["id"], fields={"topic": "Capacity"})
+    assert marked["standard"] == {"topic": "Capacity", "supersedes": None, "superseded_by": None}
+    with pytest.raises(Conflict):  # the topic has a standard: it must be superseded by name
+        make(ANN).standardise(artifact_id=second["id"], fields={"topic": " capacity"})
+    newer = make(ANN).standardise(artifact_id=second["id"], fields={"topic": "capacity", "supersedes": first["id"]})
+    assert newer["standard"]["supersedes"] == first["id"]
+    assert make(BOB).get_artifact(artifact_id=first["id"])["standard"]["superseded_by"] == second["id"]
+    again = make(ANN).standardise(artifact_id=second["id"], fields={"topic": "capacity", "supersedes": first["id"]})
+    assert again["standard"] == newer["standard"]
+    assert sorted(e for e in make.events.new() if "standard" in e or "supersed" in e) == [
+        "artifact.standardised", "artifact.standardised", "artifact.superseded"]
+
+
+def _question(make):
+    return _published(make, kind="question", title="How do we plan capacity?")
+
+
+def test_answers_are_voted_once_each_and_the_accepted_one_comes_first(make):
+    question = _question(make)
+    first = make(CAT).post_answer(artifact_id=question["id"], fields={"body": "Measure."})
+    second = make(ANN).post_answer(artifact_id=question["id"], fields={"body": "Ask **finance**."})
+    assert second["body_html"] == "<p>Ask <strong>finance</strong>.</p>\n"
+    assert make(BOB).vote(answer_id=second["id"], fields={"value": 1})["score"] == 1
+    assert make(BOB).vote(answer_id=second["id"], fields={"value": 1})["score"] == 1  # once each
+    assert make(CAT).vote(answer_id=second["id"], fields={"value": -1})["score"] == 0
+    assert make(CAT).vote(answer_id=second["id"], fields={"value": 1})["score"] == 2  # changed
+    with pytest.raises(Forbidden):
+        make(CAT).vote(answer_id=first["id"], fields={"value": 1})  # one's own
+    answers = make(BOB).list_answers(artifact_id=question["id"], query={})["items"]
+    assert [a["id"] for a in answers] == [second["id"], first["id"]]
+    with pytest.raises(Forbidden):  # neither the asker nor a manager
+        make(CAT).accept_answer(answer_id=first["id"])
+    assert make(BOB).accept_answer(answer_id=first["id"])["accepted"] is True
+    answers = make(BOB).list_answers(artifact_id=question["id"], query={"limit": 1})
+    assert [a["id"] for a in answers["items"]] == [first["id"]] and answers["items"][0]["accepted"]
+    rest = make(BOB).list_answers(artifact_id=question["id"], query={"limit": 1, "cursor": answers["next_cursor"]})
+    assert [a["id"] for a in rest["items"]] == [second["id"]] and rest["next_cursor"] is None
+    assert make(BOB).get_artifact(artifact_id=question["id"])["accepted_answer"] == first["id"]
+    assert make.events.new().count("answer.voted") == 3
+
+
+def test_only_published_questions_take_answers(make):
+    with pytest.raises(Conflict):
+        make(CAT).post_answer(artifact_id=_published(make)["id"], fields={"body": "not a question"})
+    draft = _artifact(make, kind="question")
+    with pytest.raises(Conflict):
+        make(ANN).post_answer(artifact_id=draft["id"], fields={"body": "too early"})
+
+
+def test_an_author_who_leaves_keeps_credit_and_their_drafts_pass_to_managers(make):
+    published, draft = _published(make), _artifact(make, title="Half written")
+    make.communities.apply_membership({"community_id": "c1", "user_id": "acme:bob", "role": "member"}, False,
+                                      datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
+    assert make(CAT).get_artifact(artifact_id=published["id"])["author"] == "acme:bob"
+    with pytest.raises(NotFound):  # no longer theirs to see
+        make(BOB).get_artifact(artifact_id=draft["id"])
+    with pytest.raises(Forbidden):
+        _edit(make, BOB, published["id"], base=1)
+    assert _edit(make, ANN, draft["id"], base=1)["revision"] == 2
+    make.communities.apply_community({"community_id": "c1", "knowledge_review": "none"},
+                                     datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
+    assert make(ANN).publish(artifact_id=draft["id"])["author"] == "acme:bob"
