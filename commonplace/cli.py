@@ -1,4 +1,5 @@
-"""``commonplace``: run a service, mint a token, seed a demo, make sure a broker answers."""
+"""``commonplace``: run a service, mint a token, seed a demo, rebuild a search index, make sure
+a broker answers."""
 import warnings
 
 # eventlet warns on import that it is deprecated; nameko 2 runs on it, and operators reading
@@ -137,6 +138,29 @@ def dead_letters(args):
         print(f"{letters.depth(amqp_uri, queue + '.dead'):8}  {queue}.dead")
 
 
+def reindex(args):
+    """Ask every replica of the service to rebuild its search index from the store, then wait
+    until one reports an index built since the request."""
+    from nameko.standalone.events import event_dispatcher
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.knowledge.service import REINDEX
+
+    settings = config.load()
+    asked = datetime.datetime.now(datetime.timezone.utc)
+    event_dispatcher(settings)("operations", REINDEX, {"requested_at": asked.isoformat()})
+    deadline = time.monotonic() + args.wait
+    with ClusterRpcProxy(settings, timeout=10) as cluster:
+        while time.monotonic() < deadline:
+            status = getattr(cluster, args.service).search_status()
+            if datetime.datetime.fromisoformat(status["built_at"]) >= asked:
+                print(f"{args.service}: search index rebuilt, {status['artifacts']} artifacts "
+                      f"in {status['build_seconds']} s (each replica rebuilds its own)")
+                return
+            time.sleep(0.2)
+    sys.exit(f"no {args.service} replica reported a rebuilt index within {args.wait} s")
+
+
 def ensure_broker(args):
     settings = config.load()
     try:
@@ -177,6 +201,12 @@ def main(argv=None):
                                 help="move QUEUE.dead's messages back to the handler queue QUEUE")
     letters_parser.add_argument("--limit", type=int, help="move at most this many")
     letters_parser.set_defaults(func=dead_letters)
+
+    reindex_parser = commands.add_parser(
+        "reindex", help="rebuild a service's search index on every replica, from its store")
+    reindex_parser.add_argument("service", choices=["knowledge"])
+    reindex_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the rebuild")
+    reindex_parser.set_defaults(func=reindex)
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)

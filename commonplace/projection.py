@@ -28,7 +28,8 @@ from commonplace.errors import ServiceOutage
 from commonplace.handlers import domain_event_handler
 from commonplace.ids import pair_id
 from commonplace.migrations import move_to_person_ids
-from commonplace.permissions import require_visible
+from commonplace.permissions import is_manager, require_visible
+from commonplace.visibility import can_see
 from commonplace.rpc import ServiceRpc
 from commonplace.storage import StoreClient
 
@@ -75,6 +76,22 @@ class Communities:
         membership = self.membership(community_id, actor.user_id) if community else None
         require_visible(community, actor, membership, what=what)
         return community, membership
+
+    def seen_by(self, actor):
+        """What ``actor`` may see across communities: ``{"visible", "managed", "member"}``, sets
+        of community ids (and ``user_id``), for lists that span communities."""
+        memberships = {m["community_id"]: m for m in self.memberships.find({"user_id": actor.user_id, "active": True})}
+        candidates = self.communities.find({} if actor.is_platform_admin else {"$or": [
+            {"visibility": "public"}, {"organisation": actor.organisation}, {"partners": actor.organisation},
+            {"_id": {"$in": list(memberships)}}]})
+        seen = {"visible": set(), "managed": set(), "member": set(memberships), "user_id": actor.user_id}
+        for community in candidates:
+            membership = memberships.get(community["_id"])
+            if can_see(community, actor, bool(membership)):
+                seen["visible"].add(community["_id"])
+                if is_manager(community, actor, membership):
+                    seen["managed"].add(community["_id"])
+        return seen
 
     # writing
 

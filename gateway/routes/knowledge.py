@@ -118,3 +118,8 @@ class KnowledgeRoutes(Routes):
               summary="Accept an answer (the asker, or the community's owners and facilitators)")
     def accept_answer(self, request, answer_id):
         return self.knowledge.accept_answer(answer_id=answer_id)
+
+    @endpoint("GET", "/v1/search", query=ks.SearchQuerySchema, response=ks.SearchResultSchema, tag="knowledge",
+              summary="Search the knowledge of every community the caller may see, best match first")
+    def search(self, request, query):
+        return self.knowledge.search_knowledge(query=query)

@@ -148,3 +148,39 @@ class RevisionSummarySchema(Schema):
     author = fields.String()
     at = fields.DateTime()
     summary = fields.String()
+
+
+class SearchQuerySchema(PageQuerySchema):
+    q = OneLine(load_default="", max_length=500, metadata={
+        "description": 'words (all must match), "a phrase", a prefix* — or nothing, to browse by filters'})
+    community = fields.String(validate=validate.Length(max=64))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    tag = OneLine(max_length=40)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class SearchItemSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    community_id = fields.String()
+    status = fields.String()
+    snippet = fields.String(metadata={"description": "HTML: the text escaped, what matched in <mark>"})
+    score = fields.Float(metadata={"description": "relevance (BM25): higher is better"})
+
+
+def counts():
+    """How many matches have each value."""
+    return fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class FacetsSchema(Schema):
+    kind = counts()
+    tag = counts()
+    community = counts()
+
+
+class SearchResultSchema(Schema):
+    items = fields.List(fields.Nested(SearchItemSchema))
+    facets = fields.Nested(FacetsSchema, metadata={"description": "counts over every match, not just this page"})
+    next_cursor = fields.String(allow_none=True)

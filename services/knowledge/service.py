@@ -6,6 +6,8 @@ Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for 
 its domain events, and hands them to the store.
 """
 from nameko.dependency_providers import Config
+from nameko.events import BROADCAST, event_handler
+from nameko.timer import timer
 
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
@@ -21,7 +23,14 @@ from commonplace.storage import Storage
 from commonplace.timers import every
 from services.knowledge import domain
 from services.knowledge import schemas as s
+from services.knowledge.search import Search
 from services.knowledge.store import KnowledgeRepository
+
+# Every replica keeps its own search index, so each hears every artifact event (a broadcast
+# queue of its own, gone with the process: a new process rebuilds from the store).
+ARTIFACT_EVENTS = "commonplace.knowledge.artifact.#"
+REINDEX = "knowledge.reindex"
+SEARCH_SWEEP_SECONDS = 30
 
 
 class KnowledgeService(HealthCheck, FollowsMembership):
@@ -32,6 +41,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     actor = CurrentActor()
     metrics = Metrics()
     config = Config()
+    search = Search()
 
     def _at_artifact(self, artifact_id):
         """(actor, artifact, community, actor's membership) for an artifact the actor may see."""
@@ -228,3 +238,36 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         changes, events = domain.accept(answer, question, community, actor, membership, now())
         self.store.accept(question, answer_id, changes, events, now())
         return dump(s.AnswerSchema, domain.present_answer(answer, {**question, "accepted_answer": answer_id}))
+
+    # search
+
+    @rpc
+    def search_knowledge(self, query):
+        actor = self.actor()
+        params = load(s.SearchQuerySchema, query)
+        offset = decode_offset(params["cursor"])
+        items, facets, more = self.search.index.search(
+            params["q"], self.communities.seen_by(actor), community=params.get("community"),
+            kind=params.get("kind"), tag=params.get("tag"), status=params.get("status"),
+            limit=params["limit"], offset=offset)
+        return dump(s.SearchResultSchema, {"items": items, "facets": facets,
+                                           "next_cursor": offset_cursor(offset, len(items), more)})
+
+    @event_handler("knowledge", ARTIFACT_EVENTS, handler_type=BROADCAST, reliable_delivery=False)
+    def index_artifact(self, event):
+        self.search.refresh(event["data"]["artifact_id"])
+
+    @timer(interval=SEARCH_SWEEP_SECONDS)
+    def sweep_search_index(self):
+        self.search.sweep()
+
+    @event_handler("operations", REINDEX, handler_type=BROADCAST, reliable_delivery=False)
+    def reindex(self, request):
+        """``commonplace reindex knowledge``: every replica rebuilds its index from the store."""
+        self.search.rebuild()
+
+    @rpc
+    def search_status(self):
+        """How big this replica's index is and when it was built (for operators)."""
+        return {"artifacts": len(self.search.index), "built_at": self.search.index.built_at.isoformat(),
+                "build_seconds": self.search.index.build_seconds}

@@ -37,13 +37,15 @@ class Platform:
         self.processes = {}
         self.http = requests.Session()
 
-    def start(self, name, **env):
-        log = open(self.root / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
+    def start(self, name, replica=None, **env):
+        """Start service ``name``; ``replica`` names a further process of it (its key here)."""
+        key = replica or name
+        log = open(self.root / f"{key}.log", "ab")
+        self.processes[key] = subprocess.Popen(
             [sys.executable, "-m", "commonplace.cli", "run", name],
             env={**self.env, **{k: str(v) for k, v in env.items()}}, stdout=log, stderr=log,
         )
-        return self.processes[name]
+        return self.processes[key]
 
     def start_all(self):
         """Every service of the platform, and the gateway."""
@@ -81,7 +83,9 @@ class Platform:
     def wait_healthy(self, timeout=60, services=None):
         """Return once ``/healthz`` says every service started here (or every one of
         ``services``) is ok."""
-        services = services or [name for name in self.processes if name != "gateway"]
+        from commonplace.cli import SERVICES
+
+        services = services or [name for name in self.processes if name in SERVICES and name != "gateway"]
 
         def healthy():
             for name, process in self.processes.items():

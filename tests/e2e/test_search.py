@@ -1,0 +1,144 @@
+"""Search across communities, over HTTP, with two knowledge replicas each keeping its own index."""
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.api import Org, create_community, member_of
+from tests.support.platform import Platform
+from tests.support.polling import until
+
+CORPUS = [
+    ("best_practice", "Capacity planning", "How we size teams for the quarter.", ["planning"]),
+    ("lesson_learned", "Quarterly reviews", "Capacity comes up in every review; plan capacity early.",
+     ["planning", "reviews"]),
+    ("guide", "Onboarding guide", "Pair new people with a buddy.", ["capacity"]),
+    ("lesson_learned", "Lessons learned from the outage", "We learned lessons about paging.", ["incidents"]),
+    ("guide", "Learned lessons, the other way", "Lessons we learned: write things down.", []),
+]
+
+
+@pytest.fixture(scope="module")
+def platform(amqp_uri, tmp_path_factory):
+    """The platform with a second knowledge process on the same store."""
+    running = Platform(tmp_path_factory.mktemp("platform"), amqp_uri)
+    running.start_all()
+    running.start("knowledge", replica="knowledge-2")
+    try:
+        running.wait_healthy()
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def world(platform):
+    """acme's organisation-visible guild with the corpus published in it, and a partner org."""
+    admin = platform.token("root", roles=["platform_admin"])
+    acme, partner, globex = Org(platform, admin, "acme"), Org(platform, admin, "partner"), Org(platform, admin, "globex")
+    ann, bob = acme.user("ann"), acme.user("bob")
+    guild = create_community(platform, ann, visibility="organisation")
+    member_of(platform, guild["id"], bob)
+    platform.call("PATCH", f"/v1/communities/{guild['id']}", ann, {"knowledge_review": "none"})
+    ids = {}
+    for kind, title, body, tags in CORPUS:
+        def published():
+            created = platform.call("POST", f"/v1/communities/{guild['id']}/artifacts", bob,
+                                    {"kind": kind, "title": title, "body": body, "tags": tags})
+            if created.status_code != 201:
+                return None  # the copy of bob's membership may lag
+            path = f"/v1/artifacts/{created.json()['id']}"
+            until(lambda: platform.call("POST", f"{path}/publish", bob).status_code == 200,
+                  what="knowledge learning the review setting")
+            return created.json()["id"]
+        ids[title] = until(published, what="an artifact published")
+    draft = platform.call("POST", f"/v1/communities/{guild['id']}/artifacts", bob,
+                          {"kind": "guide", "title": "Capacity draft", "body": "Unfinished."}).json()
+    return {"acme": acme, "partner": partner, "globex": globex, "guild": guild, "ids": ids, "draft": draft["id"]}
+
+
+def _search(platform, token, **params):
+    response = platform.call("GET", "/v1/search", token, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _ids(result):
+    return [item["id"] for item in result["items"]]
+
+
+def _settled(platform, token, q, expected_count):
+    """Searches through either replica until both have indexed what the corpus put there."""
+    def both():
+        results = [_ids(_search(platform, token, q=q)) for _ in range(6)]
+        return results[0] if all(len(r) == expected_count and r == results[0] for r in results) else None
+    return until(both, what="both replicas' indexes holding the corpus")
+
+
+def test_relevance_phrases_prefixes_filters_and_facets(platform, world):
+    cat, ids = world["acme"].user("cat"), world["ids"]
+    ranked = _settled(platform, cat, "capacity", 3)
+    assert ranked == [ids["Capacity planning"], ids["Quarterly reviews"], ids["Onboarding guide"]]
+    assert _ids(_search(platform, cat, q='"lessons learned"')) == [ids["Lessons learned from the outage"]]
+    assert len(_search(platform, cat, q="lessons learned")["items"]) == 2
+    assert _ids(_search(platform, cat, q="capac*")) == ranked
+    result = _search(platform, cat, q="capacity", kind="lesson_learned")
+    assert _ids(result) == [ids["Quarterly reviews"]]
+    facets = _search(platform, cat, q="capacity")["facets"]
+    assert facets["kind"] == {"best_practice": 1, "lesson_learned": 1, "guide": 1}
+    assert facets["tag"] == {"planning": 2, "capacity": 1, "reviews": 1}
+    assert facets["community"] == {world["guild"]["id"]: 3}
+    assert _ids(_search(platform, cat, q="capacity", tag="planning")) == ranked[:2]
+    top = _search(platform, cat, q="capacity")["items"][0]
+    assert "<mark>" in top["snippet"] and top["score"] > 0
+    first = _search(platform, cat, q="capacity", limit=2)
+    rest = _search(platform, cat, q="capacity", limit=2, cursor=first["next_cursor"])
+    assert _ids(first) + _ids(rest) == ranked and rest["next_cursor"] is None
+
+
+def test_a_write_through_one_replica_is_found_through_both(platform, world):
+    bob, cat = world["acme"].user("bob"), world["acme"].user("cat")
+    created = platform.call("POST", f"/v1/communities/{world['guild']['id']}/artifacts", bob,
+                            {"kind": "guide", "title": "Zeppelin maintenance", "body": "Helium first."}).json()
+    assert platform.call("POST", f"/v1/artifacts/{created['id']}/publish", bob).status_code == 200
+    until(lambda: _ids(_search(platform, cat, q="zeppelin")) == [created["id"]], timeout=2, what="indexed")
+    # Requests alternate between the two replicas: every one of them finds it published.
+    assert all(_ids(_search(platform, cat, q="zeppelin")) == [created["id"]] for _ in range(10))
+
+
+def test_drafts_are_found_only_by_their_author_and_managers(platform, world):
+    acme = world["acme"]
+    until(lambda: world["draft"] in _ids(_search(platform, acme.user("bob"), q="draft")), what="the draft indexed")
+    assert world["draft"] in _ids(_search(platform, acme.user("ann"), q="draft"))  # the owner
+    assert world["draft"] not in _ids(_search(platform, acme.user("cat"), q="draft"))
+
+
+def test_another_organisation_finds_nothing_until_it_is_a_partner(platform, world):
+    _settled(platform, world["acme"].user("cat"), "capacity", 3)
+    for outsider in (world["globex"].user("gus"), world["partner"].user("pat")):
+        result = _search(platform, outsider, q="capacity")
+        assert result["items"] == [] and result["facets"]["community"] == {}
+        for artifact_id in world["ids"].values():
+            assert platform.call("GET", f"/v1/artifacts/{artifact_id}", outsider).status_code == 404
+    ann = world["acme"].user("ann")
+    added = platform.call("POST", f"/v1/communities/{world['guild']['id']}/partners", ann,
+                          {"organisation": world["partner"].slug})
+    assert added.status_code in (200, 201), added.text
+    pat = world["partner"].user("pat")
+    until(lambda: len(_search(platform, pat, q="capacity")["items"]) == 3, what="the partner finding it")
+    assert _search(platform, world["globex"].user("gus"), q="capacity")["items"] == []
+
+
+def test_bad_searches_are_400(platform, world):
+    cat = world["acme"].user("cat")
+    for params in ({"q": "***"}, {"kind": "rumour"}, {"cursor": "bm90IGEgY3Vyc29y"}, {"limit": 0}):
+        assert platform.call("GET", "/v1/search", cat, params=params).status_code == 400, params
+
+
+def test_reindex_rebuilds_every_replica_from_the_store(platform, world):
+    _settled(platform, world["acme"].user("cat"), "capacity", 3)
+    done = subprocess.run([sys.executable, "-m", "commonplace.cli", "reindex", "knowledge", "--wait", "60"],
+                          env=platform.env, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert "search index rebuilt, 7 artifacts" in done.stdout  # the corpus, the draft, the zeppelin
+    assert _settled(platform, world["acme"].user("cat"), "capacity", 3)
