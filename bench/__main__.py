@@ -1,7 +1,8 @@
 """Run every benchmark once and print medians and ratios. Not a test: nothing is asserted.
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
-against the floor), which is what profiling the read path needs.
+against the floor), which is what profiling the read path needs; ``python -m bench knowledge``
+only the knowledge benchmarks (bench/knowledge.py).
 """
 import argparse
 import datetime
@@ -15,6 +16,7 @@ from contextlib import nullcontext
 
 import requests
 
+from bench import knowledge
 from bench.load import closed_loop, combine, paced, wrk, wrk_available
 from commonplace import config
 from tests.support.platform import Platform, free_port
@@ -159,13 +161,17 @@ def report(results):
     print(f"\n{'benchmark (c=10 unless paced)':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for name, figures in results.items():
         rounds = f"  rounds {figures['rounds']}" if "rounds" in figures else ""
+        extra = "".join(f"  {key} {figures[key]}" for key in ("seconds", "artifacts", "matches_counted")
+                        if key in figures)
         print(f"{name:32} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
-              f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}")
-    floor, read = results["floor_read"], results["gateway_read"]
-    print(f"reads measured with {read['client']}, {READ_ROUNDS} interleaved rounds each; "
-          "figures are medians of the rounds")
-    ratios = {"gateway_read / floor_read (req/s)": read["per_second"] / floor["per_second"],
-              "gateway_read p99 - floor_read p99 (ms)": read["p99_ms"] - floor["p99_ms"]}
+              f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}{extra}")
+    ratios = {}
+    if "floor_read" in results:
+        floor, read = results["floor_read"], results["gateway_read"]
+        print(f"reads measured with {read['client']}, {READ_ROUNDS} interleaved rounds each; "
+              "figures are medians of the rounds")
+        ratios = {"gateway_read / floor_read (req/s)": read["per_second"] / floor["per_second"],
+                  "gateway_read p99 - floor_read p99 (ms)": read["p99_ms"] - floor["p99_ms"]}
     if "register_one_workshop" in results:
         ratios["register_one_workshop / register_many_workshops"] = (
             results["register_one_workshop"]["per_second"] / results["register_many_workshops"]["per_second"])
@@ -176,23 +182,29 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads"], help="run only the read comparison")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge"],
+                        help="run only the read comparison, or only the knowledge benchmarks")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
     vhost = own_vhost(amqp_uri, prefix="commonplace-bench") if can_make_vhosts(amqp_uri) else nullcontext(amqp_uri)
     with vhost as amqp_uri, tempfile.TemporaryDirectory() as directory:
         root = pathlib.Path(directory)
-        floor = Floor(amqp_uri, root)
+        floor = Floor(amqp_uri, root) if args.only != "knowledge" else None
         platform = start_platform(amqp_uri, root)
         try:
-            owner, community = seed(platform)
-            results = run_reads(platform, floor, owner, community)
-            if args.only != "reads":
+            results = {}
+            if args.only != "knowledge":
+                owner, community = seed(platform)
+                results.update(run_reads(platform, floor, owner, community))
+            if args.only is None:
                 results.update(run_writes(platform, owner, community))
+            if args.only in (None, "knowledge"):
+                results.update(knowledge.run(platform, platform.token("root", roles=["platform_admin"])))
         finally:
             platform.stop_all()
-            floor.stop()
+            if floor:
+                floor.stop()
     ratios = report(results)
     out = pathlib.Path("var/bench.json")
     out.parent.mkdir(exist_ok=True)

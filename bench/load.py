@@ -50,7 +50,10 @@ def wrk(url, seconds, concurrency, headers=()):
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
     def latency(percentile):
-        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
+        found = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if found is None:
+            raise RuntimeError(f"wrk said what this cannot read:\n{output}")
+        value, unit = found.groups()
         return float(value) * UNITS[unit]
 
     requests_done = int(re.search(r"(\d+) requests in", output).group(1))

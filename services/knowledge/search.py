@@ -92,10 +92,10 @@ class SearchIndex:
 
     def index(self, artifact, text=None):
         """Index ``artifact`` as stored, unless the index holds a newer state of it already."""
-        row = self.db.execute("SELECT id, updated, revision FROM artifacts WHERE artifact_id = ?",
+        row = self.db.execute("SELECT id, updated, revision, status FROM artifacts WHERE artifact_id = ?",
                               (artifact["_id"],)).fetchone()
-        if row and (row[1], row[2]) > _version(artifact):
-            return False
+        if row and ((row[1], row[2]) > _version(artifact) or (row[1:] == (*_version(artifact), artifact["status"]))):
+            return False  # the index holds this state, or a newer one
         text = plain_text(artifact["body"]) if text is None else text
         updated, revision = _version(artifact)
         # No yield between here and the end: green threads see the entry whole or not at all.
@@ -167,19 +167,25 @@ class SearchIndex:
             f" FROM {source} WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset", params).fetchall()
         items = [{"id": r[0], "title": r[1], "kind": r[2], "community_id": r[3], "status": r[4],
                   "score": float(f"{r[5]:.6g}"), "snippet": _highlighted(r[6])} for r in rows[:limit]]
-        matched = f"SELECT a.id FROM {source} WHERE {condition}"
-        facets = {
-            "kind": self._facet(f"SELECT a.kind, count(*) FROM artifacts a WHERE a.id IN ({matched})"
-                                " GROUP BY a.kind", params),
-            "community": self._facet(f"SELECT a.community_id, count(*) FROM artifacts a WHERE a.id IN ({matched})"
-                                     " GROUP BY a.community_id", params),
-            "tag": self._facet(f"SELECT tag, count(*) FROM tags WHERE id IN ({matched}) GROUP BY tag", params),
-        }
+        # The match set once into a scratch table, then each facet counted from it. Nothing
+        # yields between these statements, so no other green thread sees the scratch table.
+        self.db.execute(f"CREATE TEMP TABLE hits AS SELECT a.id, a.kind, a.community_id FROM {source}"
+                        f" WHERE {condition}", params)
+        try:
+            facets = {name: self._facet(sql) for name, sql in (
+                ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
+                ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
+                ("tag", "SELECT t.tag, count(*) FROM hits JOIN tags t ON t.id = hits.id GROUP BY t.tag"))}
+        finally:
+            self.db.execute("DROP TABLE temp.hits")
         return items, facets, len(rows) > limit
 
-    def _facet(self, sql, params):
-        """The ``FACET_SIZE`` commonest values, commonest first, with how many matches have each."""
-        return dict(self.db.execute(f"{sql} ORDER BY count(*) DESC, 1 LIMIT {FACET_SIZE}", params).fetchall())
+    def _facet(self, sql):
+        """The ``FACET_SIZE`` commonest values, commonest first (then by value), with their counts."""
+        return dict(self.db.execute(f"{sql} ORDER BY count(*) DESC, 1 LIMIT {FACET_SIZE}").fetchall())
+
+
+
 
 
 # A sweep looks this far behind the last one: writes land in the store out of time order by
