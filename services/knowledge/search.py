@@ -175,7 +175,7 @@ class SearchIndex:
             facets = {name: self._facet(sql) for name, sql in (
                 ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
                 ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
-                ("tag", "SELECT t.tag, count(*) FROM hits JOIN tags t ON t.id = hits.id GROUP BY t.tag"))}
+                ("tag", "SELECT tag, count(*) FROM tags WHERE id IN (SELECT id FROM hits) GROUP BY tag"))}
         finally:
             self.db.execute("DROP TABLE temp.hits")
         return items, facets, len(rows) > limit
