@@ -16,6 +16,7 @@ from commonplace.errors import Invalid
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 CURSOR_FORMAT = "cursor"
+OFFSET_CURSOR_FORMAT = "offset-cursor"
 
 
 class PageQuerySchema(Schema):
@@ -26,6 +27,14 @@ class PageQuerySchema(Schema):
     )
     cursor = fields.String(load_default=None, metadata={
         "format": CURSOR_FORMAT, "description": "next_cursor of the previous page; empty or absent for the first"})
+
+
+class RankedPageQuerySchema(PageQuerySchema):
+    """The query parameters of a ranked list (search results, answers by score), whose pages are
+    positions: its cursors encode a position, not a key."""
+
+    cursor = fields.String(load_default=None, metadata={
+        "format": OFFSET_CURSOR_FORMAT, "description": "next_cursor of the previous page; empty or absent for the first"})
 
 
 def encode_cursor(key):

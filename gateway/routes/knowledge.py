@@ -2,7 +2,7 @@
 (the knowledge service)."""
 from werkzeug.wrappers import Response
 
-from commonplace.pagination import PageQuerySchema
+from commonplace.pagination import PageQuerySchema, RankedPageQuerySchema
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import page_of
@@ -103,7 +103,7 @@ class KnowledgeRoutes(Routes):
     def post_answer(self, request, artifact_id, body):
         return self.knowledge.post_answer(artifact_id=artifact_id, fields=body)
 
-    @endpoint("GET", "/v1/artifacts/<artifact_id>/answers", query=PageQuerySchema,
+    @endpoint("GET", "/v1/artifacts/<artifact_id>/answers", query=RankedPageQuerySchema,
               response=page_of(ks.AnswerSchema), tag="knowledge",
               summary="A question's answers: the accepted one first, then by score")
     def list_answers(self, request, artifact_id, query):

@@ -1,7 +1,7 @@
 """What goes in and out of the knowledge service."""
 from marshmallow import Schema, fields, validate
 
-from commonplace.pagination import PageQuerySchema
+from commonplace.pagination import PageQuerySchema, RankedPageQuerySchema
 from commonplace.text import MultiLine, OneLine, WebAddress
 
 KINDS = ("best_practice", "lesson_learned", "guide", "case_study", "template", "question")
@@ -150,7 +150,7 @@ class RevisionSummarySchema(Schema):
     summary = fields.String()
 
 
-class SearchQuerySchema(PageQuerySchema):
+class SearchQuerySchema(RankedPageQuerySchema):
     q = OneLine(load_default="", max_length=500, metadata={
         "description": 'words (all must match), "a phrase", a prefix* — or nothing, to browse by filters'})
     community = fields.String(validate=validate.Length(max=64))

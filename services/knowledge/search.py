@@ -24,7 +24,7 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from commonplace.clock import now
-from commonplace.errors import Invalid
+from commonplace.errors import Invalid, ServiceUnavailable
 from commonplace.storage import StoreClient
 from services.knowledge.rendering import plain_text
 from services.knowledge.store import KnowledgeRepository
@@ -200,8 +200,7 @@ class Search(DependencyProvider):
     store = StoreClient()
 
     def setup(self):
-        self.index = SearchIndex()
-        self.swept_at = None
+        self.index, self.swept_at = None, None
 
     def start(self):
         self.rebuild()
@@ -219,14 +218,22 @@ class Search(DependencyProvider):
         log.info("search index built: %d artifacts in %.1f s", count, fresh.build_seconds)
         return count
 
+    def built(self):
+        """The index, once it is built; until then the process cannot search (503)."""
+        if self.index is None:
+            raise ServiceUnavailable("the search index is being built: try again in a few seconds")
+        return self.index
+
     def refresh(self, artifact_id):
         """Index the artifact as it is stored now."""
         artifact = self._artifacts().artifact(artifact_id)
-        if artifact is not None:
+        if artifact is not None and self.index is not None:
             self.index.index(artifact)
 
     def sweep(self):
         """Index what changed since the last sweep (a broadcast missed, a rebuild's window)."""
+        if self.index is None:
+            return  # the build at start indexes everything
         started = now()
         for artifact in self._artifacts().artifacts_changed_since(self.swept_at - SWEEP_OVERLAP):
             self.index.index(artifact)

@@ -16,7 +16,7 @@ from commonplace.errors import Conflict, NotFound
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
-from commonplace.pagination import PageQuerySchema, decode_offset, offset_cursor, page
+from commonplace.pagination import PageQuerySchema, RankedPageQuerySchema, decode_offset, offset_cursor, page
 from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
@@ -216,7 +216,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     @rpc
     def list_answers(self, artifact_id, query):
         _, question, _, _ = self._at_artifact(artifact_id)
-        params = load(PageQuerySchema, query)
+        params = load(RankedPageQuerySchema, query)
         offset = decode_offset(params["cursor"])
         answers, more = self.store.list_answers(artifact_id, limit=params["limit"], offset=offset)
         items = [domain.present_answer(a, question) for a in answers]
@@ -246,7 +246,7 @@ class KnowledgeService(HealthCheck, FollowsMembership):
         actor = self.actor()
         params = load(s.SearchQuerySchema, query)
         offset = decode_offset(params["cursor"])
-        items, facets, more = self.search.index.search(
+        items, facets, more = self.search.built().search(
             params["q"], self.communities.seen_by(actor), community=params.get("community"),
             kind=params.get("kind"), tag=params.get("tag"), status=params.get("status"),
             limit=params["limit"], offset=offset)
@@ -269,5 +269,5 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     @rpc
     def search_status(self):
         """How big this replica's index is and when it was built (for operators)."""
-        return {"artifacts": len(self.search.index), "built_at": self.search.index.built_at.isoformat(),
-                "build_seconds": self.search.index.build_seconds}
+        index = self.search.built()
+        return {"artifacts": len(index), "built_at": index.built_at.isoformat(), "build_seconds": index.build_seconds}

@@ -3,19 +3,14 @@ import pytest
 
 from tests.support.api import Org
 from tests.support.bus import EventTap
-from tests.support.platform import Platform
+from tests.support.platform import running_platform
 
 
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
     """Every service and the gateway, each in its own process, shared by a test module."""
-    running = Platform(tmp_path_factory.mktemp("platform"), amqp_uri)
-    running.start_all()
-    try:
-        running.wait_healthy()
+    with running_platform(tmp_path_factory.mktemp("platform"), amqp_uri) as running:
         yield running
-    finally:
-        running.stop_all()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from tests.support.api import Org, create_community, member_of
-from tests.support.platform import Platform
+from tests.support.platform import running_platform
 from tests.support.polling import until
 
 CORPUS = [
@@ -21,14 +21,8 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
     """The platform with a second knowledge process on the same store."""
-    running = Platform(tmp_path_factory.mktemp("platform"), amqp_uri)
-    running.start_all()
-    running.start("knowledge", replica="knowledge-2")
-    try:
-        running.wait_healthy()
+    with running_platform(tmp_path_factory.mktemp("platform"), amqp_uri, replicas=["knowledge"]) as running:
         yield running
-    finally:
-        running.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,15 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 
-from commonplace.pagination import CURSOR_FORMAT, encode_cursor
+from commonplace.pagination import CURSOR_FORMAT, OFFSET_CURSOR_FORMAT, encode_cursor
 from commonplace.storage import connect
 from tests.support.api import World
-from tests.support.platform import Platform
+from tests.support.platform import running_platform
 from tests.support.vhosts import own_vhost
 
 # A valid cursor encodes any key; a forged one is for the negative cases to find.
 schemathesis.openapi.format(CURSOR_FORMAT, st.text(max_size=12).map(encode_cursor))
+schemathesis.openapi.format(OFFSET_CURSOR_FORMAT, st.integers(0, 10**6).map(lambda n: encode_cursor(str(n))))
 
 
 GENERATED_LENGTH = 10_000
@@ -36,14 +37,8 @@ def _cap_lengths(node, cap):
 @pytest.fixture(scope="module")
 def fuzzed_platform(amqp_uri, tmp_path_factory):
     # A vhost of its own: no service of another tier may answer for these.
-    with own_vhost(amqp_uri) as vhost_uri:
-        platform = Platform(tmp_path_factory.mktemp("fuzzed"), vhost_uri)
-        platform.start_all()
-        try:
-            platform.wait_healthy()
-            yield platform
-        finally:
-            platform.stop_all()
+    with own_vhost(amqp_uri) as vhost_uri, running_platform(tmp_path_factory.mktemp("fuzzed"), vhost_uri) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

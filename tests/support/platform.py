@@ -1,4 +1,5 @@
 """The platform as production runs it: each service in its own process, driven over HTTP."""
+import contextlib
 import os
 import signal
 import socket
@@ -120,3 +121,18 @@ class Platform:
             cursor = body["next_cursor"]
             if not cursor:
                 return items
+
+
+@contextlib.contextmanager
+def running_platform(root, amqp_uri, replicas=()):
+    """Every service and the gateway, each in its own process, and a second process of each
+    service named in ``replicas``, until the block ends."""
+    platform = Platform(root, amqp_uri)
+    platform.start_all()
+    for name in replicas:
+        platform.start(name, replica=f"{name}-2")
+    try:
+        platform.wait_healthy()
+        yield platform
+    finally:
+        platform.stop_all()
