@@ -9,6 +9,7 @@ an organisation (``org``); the same ``sub`` presented with another organisation 
 person, who never sees or acts on what the first may. So the platform's id of a person, the
 ``user_id`` every service keeps, is ``"<organisation>:<sub>"`` (``person_id``).
 """
+import hashlib
 from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
@@ -16,6 +17,15 @@ from nameko.extensions import DependencyProvider
 from commonplace.errors import Unauthenticated
 
 CONTEXT_KEY = "actor"
+# On the routes that take one, an API key instead of a person's token: the gateway passes on
+# its hash, and the service that issued it (notifications) decides what it stands for.
+API_KEY_CONTEXT_KEY = "api_key_hash"
+API_KEY_PREFIX = "cpk_"
+
+
+def hash_api_key(key):
+    """All that is kept, and passed between processes, of an API key."""
+    return hashlib.sha256(key.encode()).hexdigest()
 PLATFORM_ADMIN = "platform_admin"
 ORG_ADMIN = "org_admin"
 ROLES = (PLATFORM_ADMIN, ORG_ADMIN)
@@ -82,3 +92,11 @@ class CurrentActor(DependencyProvider):
             return Actor.from_context(data)
 
         return current
+
+
+class PresentedApiKey(DependencyProvider):
+    """Hands a worker a callable returning the hash of the API key the request came with, or
+    None when it came with a person's token."""
+
+    def get_dependency(self, worker_ctx):
+        return lambda: worker_ctx.data.get(API_KEY_CONTEXT_KEY)

@@ -12,7 +12,7 @@ Every event is a CloudEvents 1.0 JSON message published to the topic exchange
 `subject`, `datacontenttype` (`application/json`), `data`, and the extensions `organisation`
 and `community` (null where they do not apply). Delivery is at least once: deduplicate on
 `source` + `id`. The schemas live beside each service (`services/<name>/domain_events.py`);
-`docs/asyncapi.json` is the same catalogue as an AsyncAPI 2.6 document
+`docs/asyncapi.json` is the same catalogue as an AsyncAPI 3 document
 (`commonplace catalogue --asyncapi`).
 """
 
@@ -31,24 +31,40 @@ def _json_schema(schema_cls):
             "required": sorted(name for name, field in schema_cls().fields.items() if field.required)}
 
 
+def _component_name(full_type):
+    """A name AsyncAPI accepts as a key: the type with its dots as underscores."""
+    return full_type.replace(".", "_")
+
+
 def asyncapi():
-    """The catalogue as an AsyncAPI 2.6 document: one channel per event type."""
+    """The catalogue as an AsyncAPI 3 document: per event type a channel (its routing key on
+    its service's topic exchange), the operation of receiving it, and its message."""
     envelope = _json_schema(CloudEventSchema)
-    channels = {}
+    channels, operations, messages = {}, {}, {}
     for full_type, (schema_cls, description) in sorted(CATALOGUE.items()):
-        service = full_type.split(".")[1]
-        payload = {**envelope, "properties": {**envelope["properties"], "data": _json_schema(schema_cls)}}
-        channels[full_type] = {
-            "description": description,
-            "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": f"{service}.events", "type": "topic", "durable": True}}},
-            "subscribe": {"message": {"name": full_type, "contentType": "application/json",
-                                      "payload": payload}},
+        service, name = full_type.split(".")[1], _component_name(full_type)
+        messages[name] = {
+            "name": full_type, "title": full_type, "summary": description, "contentType": "application/json",
+            "payload": {**envelope, "properties": {**envelope["properties"], "data": _json_schema(schema_cls)}},
+        }
+        channels[name] = {
+            "address": full_type, "description": description,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": {"amqp": {"is": "routingKey", "bindingVersion": "0.3.0", "exchange": {
+                "name": f"{service}.events", "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
+        }
+        operations[f"receive_{name}"] = {
+            "action": "receive", "summary": description, "channel": {"$ref": f"#/channels/{name}"},
+            "messages": [{"$ref": f"#/channels/{name}/messages/{name}"}],
         }
     return {
-        "asyncapi": "2.6.0",
+        "asyncapi": "3.0.0",
         "info": {"title": "Commonplace domain events", "version": "1",
-                 "description": "CloudEvents 1.0 (structured JSON) on RabbitMQ topic exchanges."},
+                 "description": "CloudEvents 1.0 (structured JSON) on RabbitMQ topic exchanges named "
+                                "<service>.events, each event type its own routing key: bind a queue of "
+                                "your own to receive them."},
         "defaultContentType": "application/json",
         "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
     }

@@ -26,6 +26,7 @@ SERVICES = {
     "membership": "services.membership.service:MembershipService",
     "events": "services.events.service:EventsService",
     "knowledge": "services.knowledge.service:KnowledgeService",
+    "notifications": "services.notifications.service:NotificationsService",
     "gateway": "gateway.service:GatewayService",
 }
 

@@ -25,6 +25,7 @@ SETTINGS = {
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
+    "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),
 }
 
 

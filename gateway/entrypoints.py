@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
+from commonplace.actor import API_KEY_CONTEXT_KEY, API_KEY_PREFIX, hash_api_key
 from commonplace.errors import (
     Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
 )
@@ -125,6 +126,15 @@ class Credentials(SharedExtension):
         self.verifier = tokens.Verifier(config["JWT_SECRET"], config["JWT_ISSUER"])
 
 
+def presented_api_key(request):
+    """The hash of the API key the request's bearer credential is, or None for a token."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer" and credential.startswith(API_KEY_PREFIX):
+        return hash_api_key(credential)
+    return None
+
+
 def bearer_actor(request, verifier, query_token_scope=None):
     """The actor of the request's bearer token. Where ``query_token_scope`` is given, a token of
     that scope may come as ``?access_token=`` instead: calendar apps cannot send headers."""
@@ -146,9 +156,11 @@ class JsonEndpoint(HttpRequestHandler):
 
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
                  also=None, media=None, summary="", tag="", public=False,
-                 query_token_scope=None, **kwargs):
+                 query_token_scope=None, api_keys=False, **kwargs):
         """``also`` maps other success statuses to their schemas (202: a join request);
-        ``media`` maps other media types of the answer to what they hold (text/csv: …)."""
+        ``media`` maps other media types of the answer to what they hold (text/csv: …);
+        ``api_keys``: an organisation's API key is accepted as the bearer credential too (the
+        service that issued it decides what it may do)."""
         super().__init__(method, url, **kwargs)
         self.status = status
         self.body = body
@@ -160,6 +172,7 @@ class JsonEndpoint(HttpRequestHandler):
         self.tag = tag
         self.public = public
         self.query_token_scope = query_token_scope
+        self.api_keys = api_keys
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
@@ -184,7 +197,10 @@ class JsonEndpoint(HttpRequestHandler):
         actor = failure = None
         try:
             context_data = {"request_id": request_id}
-            if not self.public:
+            api_key = presented_api_key(request) if self.api_keys else None
+            if api_key:
+                context_data[API_KEY_CONTEXT_KEY] = api_key
+            elif not self.public:
                 actor = bearer_actor(request, self.credentials.verifier, self.query_token_scope)
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)

@@ -11,7 +11,7 @@ from tests.support.api import Org, create_community, in_future, register, rfc333
 from tests.support.polling import until
 from tests.support.stores import snapshot
 
-OPERATIONS = {"/healthz", "/metrics", "/openapi.json"}
+OPERATIONS = {"/healthz", "/metrics", "/openapi.json", "/asyncapi.json"}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,7 @@ def _bodies(amy):
         "StandardRequest": {"topic": "Taken over"},
         "AnswerCreate": {"body": "impostor"},
         "Vote": {"value": -1},
+        "ApiKeyCreate": {"name": "impostor", "scopes": ["events:read"]},
     }
 
 
@@ -66,7 +67,7 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
     document = platform.call("GET", "/openapi.json").json()
     ids = {"community_id": amy["private"], "workshop_id": amy["workshop"], "user_id": amy["person"],
            "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
-           "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24}
+           "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24, "key_id": "0" * 24}
     bodies = _bodies(amy)
     store = connect(f"file://{platform.root}/store")
     try:
