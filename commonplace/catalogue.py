@@ -27,8 +27,20 @@ def markdown():
 
 def _json_schema(schema_cls):
     converter = OpenAPIConverter("3.0.3", lambda schema: None, FieldConverterMixin)
-    return {"type": "object", "properties": converter.fields2jsonschema(schema_cls().fields)["properties"],
+    properties = converter.fields2jsonschema(schema_cls().fields)["properties"]
+    return {"type": "object", "properties": {name: _without_nullable(p) for name, p in properties.items()},
             "required": sorted(name for name, field in schema_cls().fields.items() if field.required)}
+
+
+def _without_nullable(schema):
+    """OpenAPI 3.0's ``nullable: true`` in the JSON Schema AsyncAPI payloads use: null as a type."""
+    schema = dict(schema)
+    if schema.pop("nullable", False) and "type" in schema:
+        schema["type"] = [schema["type"], "null"]
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = _without_nullable(schema[key])
+    return schema
 
 
 def _component_name(full_type):

@@ -1,4 +1,6 @@
 """What integrations read over HTTP: the organisation's event feed, through API keys."""
+import jsonschema_rs
+
 from tests.support.api import create_community, member_of, schedule
 from tests.support.polling import until
 
@@ -45,6 +47,12 @@ def test_a_scenarios_events_come_back_in_order_from_any_cursor(platform, acme, g
     assert _feed(platform, others, community=community["id"], limit=100)["items"] == []
     everything_of_others = _feed(platform, others, limit=100)["items"]
     assert all(item["organisation"] == globex.slug for item in everything_of_others)
+    # Each event is what the AsyncAPI document says an event of its type is.
+    messages = {m["name"]: m["payload"] for m in platform.call("GET", "/asyncapi.json").json()["components"]["messages"].values()}
+    for item in items:
+        event = {key: value for key, value in item.items() if key != "cursor"}
+        errors = [e.message for e in jsonschema_rs.Draft7Validator(messages[event["type"]]).iter_errors(event)]
+        assert errors == [], (event["type"], errors)
 
 
 def test_a_revoked_key_is_refused_at_once(platform, acme):
