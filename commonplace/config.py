@@ -26,6 +26,12 @@ SETTINGS = {
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
     "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),
+    "WEBHOOK_ALLOWED_HOSTS": ("", str, "hosts and CIDRs webhooks may reach though private or loopback"),
+    "WEBHOOK_RETRY_SCHEDULE": ("5,60,300,1800,3600,7200,14400,28800,28800", str,
+                               "seconds between a webhook delivery's attempts (about a day in all)"),
+    "WEBHOOK_DISABLE_AFTER": (20, int, "consecutive failed attempts after which an endpoint is disabled"),
+    "WEBHOOK_TIMEOUT": (10.0, float, "seconds a webhook endpoint has to answer"),
+    "WEBHOOK_ROTATION_OVERLAP": (86400.0, float, "seconds an old webhook secret still signs after a rotation"),
 }
 
 

@@ -1,8 +1,8 @@
-"""What goes in and out of the notifications service (API keys, the event feed)."""
-from marshmallow import Schema, fields, validate
+"""What goes in and out of the notifications service (API keys, the event feed, webhooks)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from commonplace.text import OneLine
+from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuerySchema
+from commonplace.text import OneLine, WebAddress
 
 SCOPES = ("events:read", "webhooks:manage")
 # An event type, or a pattern of them: "commonplace.events.*", "commonplace.*".
@@ -58,3 +58,87 @@ class FeedItemSchema(Schema):
 class FeedPageSchema(Schema):
     items = fields.List(fields.Nested(FeedItemSchema))
     next_cursor = fields.Integer(metadata={"description": "the after= of the next read (the same when nothing is new)"})
+
+
+EventTypePattern = lambda: fields.String(  # noqa: E731 - one definition for webhooks' lists
+    validate=[validate.Length(max=200), validate.Regexp(TYPE_PATTERN, error="an event type, or a pattern ending in .*")])
+
+
+class WebhookCreateSchema(Schema):
+    url = WebAddress(required=True, metadata={"description": "where events are POSTed (http or https)"})
+    event_types = fields.List(EventTypePattern(), required=True, validate=validate.Length(min=1, max=20),
+                              metadata={"description": "event types or patterns: commonplace.events.*, commonplace.*"})
+    communities = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=None,
+                              allow_none=True, validate=validate.Length(max=100),
+                              metadata={"description": "only these communities' events; none: all of them"})
+    description = OneLine(load_default="", max_length=500)
+
+
+class WebhookUpdateSchema(Schema):
+    openapi = {"minProperties": 1}
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one field to change")
+
+    url = WebAddress()
+    event_types = fields.List(EventTypePattern(), validate=validate.Length(min=1, max=20))
+    communities = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
+                              validate=validate.Length(max=100))
+    description = OneLine(max_length=500)
+    enabled = fields.Boolean(metadata={"description": "true re-enables an endpoint that was disabled"})
+
+
+class WebhookSchema(Schema):
+    id = fields.String(attribute="_id")
+    url = fields.String()
+    event_types = fields.List(fields.String())
+    communities = fields.List(fields.String())
+    description = fields.String()
+    enabled = fields.Boolean()
+    disabled_reason = fields.String(allow_none=True)
+    consecutive_failures = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class WebhookSecretSchema(WebhookSchema):
+    secret = fields.String(metadata={"description": "the signing secret (whsec_…): shown this once"})
+
+
+DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed", "held")
+
+
+class AttemptSchema(Schema):
+    number = fields.Integer()
+    at = fields.DateTime()
+    status_code = fields.Integer(allow_none=True)
+    latency_ms = fields.Float()
+    response_body = fields.String(metadata={"description": "the first 1,024 characters"})
+    error = fields.String(allow_none=True)
+
+
+class DeliverySchema(Schema):
+    id = fields.String(attribute="_id")
+    webhook_id = fields.String()
+    event_id = fields.Function(lambda delivery: delivery["event"]["id"])
+    event_type = fields.String()
+    status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
+    attempt_count = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+    attempts = fields.List(fields.Nested(AttemptSchema))
+
+
+class DeliveryQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+class RecoverSchema(Schema):
+    since = fields.AwareDateTime(required=True)
+    until = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class RecoveredSchema(Schema):
+    requeued = fields.Integer(metadata={"description": "failed deliveries sent again"})

@@ -1,8 +1,9 @@
 """The notifications service: what the platform tells people and integrations of what happens.
 
 It hears every domain event of every service (a handler per service, bound to all of its
-types, so a new event type needs nothing here) and keeps the event feed integrations read,
-behind the API keys organisations issue to them.
+types, so a new event type needs nothing here), keeps the event feed integrations read behind
+the API keys organisations issue to them, and queues a delivery of each event for every
+webhook endpoint that asked for it (``sending`` sends them).
 """
 import datetime
 
@@ -14,10 +15,11 @@ import services.events.domain_events  # noqa: F401
 import services.knowledge.domain_events  # noqa: F401
 import services.membership.domain_events  # noqa: F401
 
-from commonplace.actor import CurrentActor, PresentedApiKey
 from commonplace import catalogue
+from commonplace.actor import CurrentActor, PresentedApiKey
 from commonplace.boundary import dump, load
 from commonplace.clock import now
+from commonplace.errors import Invalid
 from commonplace.handlers import domain_event_handler
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
@@ -27,7 +29,9 @@ from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from services.notifications import domain
 from services.notifications import schemas as s
+from services.notifications.sending import WebhookSender
 from services.notifications.store import NotificationsRepository
+from services.notifications.targets import Refused, allowed_targets, check_target
 
 EVERY_EVENT = "commonplace.#"
 RETENTION_CHECK_SECONDS = 3600
@@ -42,6 +46,7 @@ class NotificationsService(HealthCheck):
     api_key = PresentedApiKey()
     metrics = Metrics()
     config = Config()
+    sender = WebhookSender()
 
     def _caller(self, scope):
         """The organisation's admin, or an API key of the organisation with ``scope``."""
@@ -95,11 +100,15 @@ class NotificationsService(HealthCheck):
         return dump(s.FeedPageSchema, {"items": [domain.feed_item(e) for e in entries], "next_cursor": next_cursor})
 
     def _receive(self, event):
-        if self.store.has_event(domain.event_key(event)):
-            return  # a copy of one received already
-        # The time is taken before the number: readers are shown only what is FEED_SETTLE old.
-        received_at = now()
-        self.store.add_to_feed(domain.feed_entry(event, self.store.next_cursor(), received_at))
+        """Keep the event in the feed and queue it for every endpoint that wants it; a copy of
+        one received already changes nothing (both writes are once per event)."""
+        if not self.store.has_event(domain.event_key(event)):
+            # The time is taken before the number: readers see only what is FEED_SETTLE old.
+            received_at = now()
+            self.store.add_to_feed(domain.feed_entry(event, self.store.next_cursor(), received_at))
+        for webhook in self.store.enabled_webhooks(event.get("organisation")):
+            if domain.wants(webhook, event):
+                self.store.add_delivery(domain.delivery_of(webhook, event, now()))
 
     @domain_event_handler("membership", EVERY_EVENT)
     def on_membership_event(self, event):
@@ -121,3 +130,92 @@ class NotificationsService(HealthCheck):
     def forget_old_events(self):
         """The feed keeps EVENT_FEED_RETENTION_DAYS of events."""
         self.store.forget_before(now() - datetime.timedelta(days=self.config["EVENT_FEED_RETENTION_DAYS"]))
+
+    # webhooks
+
+    def _reachable(self, url):
+        try:
+            check_target(url, allowed_targets(self.config["WEBHOOK_ALLOWED_HOSTS"]))
+        except Refused as refused:
+            raise Invalid(f"webhooks may not point there: {refused}", {"url": [str(refused)]}) from None
+
+    def _webhook(self, webhook_id):
+        caller = self._caller("webhooks:manage")
+        return caller, domain.require_webhook(self.store.webhook(webhook_id), caller)
+
+    @rpc
+    def register_webhook(self, fields):
+        caller = self._caller("webhooks:manage")
+        data = load(s.WebhookCreateSchema, fields)
+        self._reachable(data["url"])
+        webhook, secret, events = domain.register_webhook(caller, data, now())
+        self.store.add_webhook(webhook, events)
+        return dump(s.WebhookSecretSchema, {**webhook, "secret": secret})
+
+    @rpc
+    def list_webhooks(self, query):
+        caller = self._caller("webhooks:manage")
+        params = load(PageQuerySchema, query)
+        webhooks, next_cursor = self.store.list_webhooks(caller.organisation, limit=params["limit"],
+                                                         cursor=params["cursor"])
+        return page(dump(s.WebhookSchema, webhooks, many=True), next_cursor)
+
+    @rpc
+    def get_webhook(self, webhook_id):
+        return dump(s.WebhookSchema, self._webhook(webhook_id)[1])
+
+    @rpc
+    def update_webhook(self, webhook_id, fields):
+        caller, webhook = self._webhook(webhook_id)
+        data = load(s.WebhookUpdateSchema, fields)
+        if "url" in data:
+            self._reachable(data["url"])
+        changes, events = domain.update_webhook(webhook, caller, data)
+        updated = self.store.change_webhook(webhook, changes, events)
+        if data.get("enabled"):
+            self.store.requeue_held(webhook_id, domain.requeue(now()))
+        return dump(s.WebhookSchema, updated)
+
+    @rpc
+    def delete_webhook(self, webhook_id):
+        caller, webhook = self._webhook(webhook_id)
+        changes, events = domain.delete_webhook(webhook, caller, now())
+        return dump(s.WebhookSchema, self.store.change_webhook(webhook, changes, events))
+
+    @rpc
+    def rotate_webhook_secret(self, webhook_id):
+        caller, webhook = self._webhook(webhook_id)
+        changes, secret, events = domain.rotate_secret(webhook, caller, now(), self.config["WEBHOOK_ROTATION_OVERLAP"])
+        return dump(s.WebhookSecretSchema, {**self.store.change_webhook(webhook, changes, events), "secret": secret})
+
+    @rpc
+    def test_webhook(self, webhook_id):
+        """Queue a ping for the endpoint alone, sent like any delivery."""
+        caller, webhook = self._webhook(webhook_id)
+        delivery = domain.delivery_of(webhook, domain.ping(webhook, caller), now())
+        self.store.add_delivery(delivery)
+        return dump(s.DeliverySchema, delivery)
+
+    @rpc
+    def list_deliveries(self, webhook_id, query):
+        self._webhook(webhook_id)
+        params = load(s.DeliveryQuerySchema, query)
+        deliveries, next_cursor = self.store.list_deliveries(webhook_id, params.get("status"), limit=params["limit"],
+                                                             cursor=params["cursor"])
+        return page(dump(s.DeliverySchema, deliveries, many=True), next_cursor)
+
+    @rpc
+    def redeliver(self, webhook_id, delivery_id):
+        self._webhook(webhook_id)
+        delivery = domain.require_delivery(self.store.delivery(delivery_id), webhook_id)
+        self.store.requeue(delivery_id, domain.requeue(now()))
+        return dump(s.DeliverySchema, self.store.delivery(delivery["_id"]))
+
+    @rpc
+    def recover(self, webhook_id, fields):
+        """Send again every delivery to the endpoint that failed in the window."""
+        self._webhook(webhook_id)
+        window = load(s.RecoverSchema, fields)
+        domain.require_window(window["since"], window["until"])
+        count = self.store.requeue_failed(webhook_id, window["since"], window["until"], domain.requeue(now()))
+        return dump(s.RecoveredSchema, {"requeued": count})

@@ -4,6 +4,11 @@ api_keys  _id = ObjectId hex; ``hash`` (sha256 of the key, unique) is all that i
 feed      _id = the feed's cursor, a number taken from ``counters`` as each event is received;
           ``event_key`` (source and id, unique) keeps a redelivered event out a second time.
 counters  _id = "feed" → the last cursor given out.
+webhooks  _id = ObjectId hex; an organisation's endpoint, its secrets (the newest signs; older
+          ones until their ``expires_at``), and its run of ``consecutive_failures``.
+deliveries  _id = ObjectId hex; one per event and endpoint (``dedup`` unique), with its attempts
+          and ``next_attempt_at``. A sender claims one by setting ``status: sending`` with a
+          lease; a lease that runs out (the sender died) puts it back in the queue.
 """
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -20,6 +25,8 @@ class NotificationsRepository:
         self.api_keys = db["api_keys"]
         self.feed = db["feed"]
         self.counters = db["counters"]
+        self.webhooks = db["webhooks"]
+        self.deliveries = db["deliveries"]
 
     def prepare(self):
         self.api_keys.create_index("hash", unique=True)
@@ -27,6 +34,10 @@ class NotificationsRepository:
         self.feed.create_index("event_key", unique=True)
         self.feed.create_index([("organisation", ASCENDING), ("_id", ASCENDING)])
         self.feed.create_index("received_at")
+        self.webhooks.create_index([("organisation", ASCENDING), ("_id", ASCENDING)])
+        self.deliveries.create_index("dedup", unique=True)
+        self.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        self.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
 
     def ping(self):
         self.counters.find_one({"_id": "feed"})
@@ -81,3 +92,81 @@ class NotificationsRepository:
 
     def forget_before(self, at):
         return self.feed.delete_many({"received_at": {"$lt": at}}).deleted_count
+
+    # webhooks
+
+    def add_webhook(self, webhook, events):
+        self.webhooks.insert_one(with_events(webhook, events))
+
+    def webhook(self, webhook_id):
+        return strip_outbox(self.webhooks.find_one({"_id": webhook_id}))
+
+    def list_webhooks(self, organisation, *, limit, cursor):
+        documents, next_cursor = paginate(self.webhooks, {"organisation": organisation, "deleted_at": None},
+                                          limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
+
+    def enabled_webhooks(self, organisation):
+        return [strip_outbox(d) for d in self.webhooks.find(
+            {"organisation": organisation, "enabled": True, "deleted_at": None})]
+
+    def change_webhook(self, webhook, changes, events=()):
+        return strip_outbox(self.webhooks.find_one_and_update(
+            {"_id": webhook["_id"]}, push_events({"$set": changes}, list(events)),
+            return_document=ReturnDocument.AFTER))
+
+    def count_attempt(self, webhook_id, succeeded):
+        """The endpoint after counting an attempt: a success ends its run of failures."""
+        update = {"$set": {"consecutive_failures": 0}} if succeeded else {"$inc": {"consecutive_failures": 1}}
+        return strip_outbox(self.webhooks.find_one_and_update({"_id": webhook_id}, update,
+                                                              return_document=ReturnDocument.AFTER))
+
+    def disable(self, webhook, changes, events):
+        """Disable an endpoint (once: only one sender's attempt gets to)."""
+        self.webhooks.update_one({"_id": webhook["_id"], "enabled": True}, push_events({"$set": changes}, events))
+
+    # deliveries
+
+    def add_delivery(self, delivery):
+        """Queue a delivery; False if this event is queued for this endpoint already."""
+        try:
+            self.deliveries.insert_one(delivery)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def delivery(self, delivery_id):
+        return self.deliveries.find_one({"_id": delivery_id})
+
+    def list_deliveries(self, webhook_id, status, *, limit, cursor):
+        query = {"webhook_id": webhook_id, **({"status": status} if status else {})}
+        return paginate(self.deliveries, query, limit=limit, cursor=cursor, descending=True)
+
+    def claim_due(self, now, lease_until, busy):
+        """One pending delivery due by ``now`` to an endpoint not in ``busy``, now ours to send."""
+        return self.deliveries.find_one_and_update(
+            {"status": "pending", "next_attempt_at": {"$lte": now}, "webhook_id": {"$nin": list(busy)}},
+            {"$set": {"status": "sending", "lease_until": lease_until}},
+            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER)
+
+    def release_expired_leases(self, now):
+        """Deliveries whose sender died mid-send go back in the queue (at-least-once)."""
+        return self.deliveries.update_many({"status": "sending", "lease_until": {"$lt": now}},
+                                           {"$set": {"status": "pending", "lease_until": None}}).modified_count
+
+    def record_attempt(self, delivery, changes):
+        self.deliveries.update_one({"_id": delivery["_id"], "status": "sending"}, {"$set": changes})
+
+    def hold(self, delivery):
+        self.deliveries.update_one({"_id": delivery["_id"]}, {"$set": {"status": "held", "lease_until": None}})
+
+    def requeue_held(self, webhook_id, changes):
+        self.deliveries.update_many({"webhook_id": webhook_id, "status": "held"}, {"$set": changes})
+
+    def requeue(self, delivery_id, changes):
+        self.deliveries.update_one({"_id": delivery_id, "status": {"$ne": "sending"}}, {"$set": changes})
+
+    def requeue_failed(self, webhook_id, since, until, changes):
+        window = {"$gte": since, **({"$lt": until} if until else {})}
+        return self.deliveries.update_many({"webhook_id": webhook_id, "status": "failed", "created_at": window},
+                                           {"$set": changes}).modified_count

@@ -67,3 +67,12 @@ class EventTap:
         self._running = False
         self._thread.kill()
         self.connection.release()
+
+
+def publish_event(amqp_uri, event):
+    """Publish ``event`` on its service's exchange, as the service's outbox relay would."""
+    service = event["source"].rsplit("/", 1)[-1]
+    exchange = Exchange(f"{service}.events", type="topic", durable=True)
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(event, exchange=exchange, routing_key=event["type"],
+                                      serializer="json", declare=[exchange], delivery_mode=2)
