@@ -1,11 +1,12 @@
 """The kernel's domain-event handler on a real broker: retries, dead letters, duplicates."""
 import uuid
 
-from kombu import Connection, Exchange, Producer
+from kombu import Connection
 from nameko.containers import ServiceContainer
 
 from commonplace.handlers import ATTEMPTS_HEADER, dead_letter_queue_name
 from commonplace.handlers import domain_event_handler
+from tests.support.bus import publish_event
 from tests.support.polling import until
 
 JOINED = "commonplace.membership.member.joined"
@@ -33,12 +34,8 @@ def _event(user_id, event_id=None):
 
 
 def _publish(amqp_uri, *events):
-    with Connection(amqp_uri) as connection:
-        producer = Producer(connection.channel())
-        exchange = Exchange("membership.events", type="topic", durable=True)
-        for event in events:
-            producer.publish(event, exchange=exchange, routing_key=JOINED, serializer="json",
-                             declare=[exchange])
+    for event in events:
+        publish_event(amqp_uri, event)
 
 
 def _start(service_config):

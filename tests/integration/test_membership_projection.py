@@ -2,7 +2,6 @@
 broker and store: fed by membership's domain events, caught up from the membership service."""
 import uuid
 
-from kombu import Connection, Exchange, Producer
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from commonplace.health import HealthCheck
@@ -10,6 +9,7 @@ from commonplace.projection import Communities, FollowsMembership
 from commonplace.storage import connect
 from services.membership.service import MembershipService
 from tests.integration.conftest import as_actor
+from tests.support.bus import publish_event
 
 MEMBERSHIP = "commonplace.membership."
 
@@ -33,10 +33,7 @@ def _publish(amqp_uri, short_type, data, time="2030-01-01T00:00:00Z"):
              "type": MEMBERSHIP + short_type, "time": time, "subject": "s",
              "datacontenttype": "application/json", "organisation": "acme", "community": "c1",
              "data": data}
-    exchange = Exchange("membership.events", type="topic", durable=True)
-    with Connection(amqp_uri) as connection:
-        Producer(connection.channel()).publish(event, exchange=exchange, routing_key=event["type"],
-                                               serializer="json", declare=[exchange])
+    publish_event(amqp_uri, event)
 
 
 def _copy(service_config):
