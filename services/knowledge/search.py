@@ -49,6 +49,7 @@ CREATE TABLE artifacts (id INTEGER PRIMARY KEY, artifact_id TEXT UNIQUE, communi
                         status TEXT, author TEXT, title TEXT, updated REAL, revision INTEGER);
 CREATE INDEX artifacts_community ON artifacts (community_id, updated);
 CREATE TABLE tags (id INTEGER, tag TEXT);
+CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, kind TEXT, community_id TEXT);
 CREATE INDEX tags_tag ON tags (tag, id);
 CREATE INDEX tags_id ON tags (id);
 """
@@ -167,17 +168,18 @@ class SearchIndex:
             f" FROM {source} WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset", params).fetchall()
         items = [{"id": r[0], "title": r[1], "kind": r[2], "community_id": r[3], "status": r[4],
                   "score": float(f"{r[5]:.6g}"), "snippet": _highlighted(r[6])} for r in rows[:limit]]
-        # The match set once into a scratch table, then each facet counted from it. Nothing
+        # The match set once into a scratch table (filled and emptied, never created: a schema
+        # change would void every prepared statement), then each facet counted from it. Nothing
         # yields between these statements, so no other green thread sees the scratch table.
-        self.db.execute(f"CREATE TEMP TABLE hits AS SELECT a.id, a.kind, a.community_id FROM {source}"
-                        f" WHERE {condition}", params)
+        self.db.execute(f"INSERT INTO hits SELECT a.id, a.kind, a.community_id FROM {source} WHERE {condition}",
+                        params)
         try:
             facets = {name: self._facet(sql) for name, sql in (
                 ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
                 ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
                 ("tag", "SELECT tag, count(*) FROM tags WHERE id IN (SELECT id FROM hits) GROUP BY tag"))}
         finally:
-            self.db.execute("DROP TABLE temp.hits")
+            self.db.execute("DELETE FROM hits")
         return items, facets, len(rows) > limit
 
     def _facet(self, sql):
