@@ -2,25 +2,31 @@
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
 against the floor), which is what profiling the read path needs; ``python -m bench knowledge``
-only the knowledge benchmarks (bench/knowledge.py).
+and ``python -m bench webhooks`` only those benchmarks (bench/knowledge.py, bench/webhooks.py).
 """
-import argparse
-import datetime
-import json
-import pathlib
-import subprocess
-import sys
-import tempfile
-import time
-from contextlib import nullcontext
+import eventlet
 
-import requests
+# The platform runner imports the command line, which patches; patched first, the receivers
+# of the webhook benchmark (threads and sockets of this process) are green from the start.
+eventlet.monkey_patch()
 
-from bench import knowledge
-from bench.load import closed_loop, combine, paced, wrk, wrk_available
-from commonplace import config
-from tests.support.platform import Platform, free_port
-from tests.support.vhosts import can_make_vhosts, own_vhost
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import pathlib  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from contextlib import nullcontext  # noqa: E402
+
+import requests  # noqa: E402
+
+from bench import knowledge, webhooks  # noqa: E402
+from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
+from commonplace import config  # noqa: E402
+from tests.support.platform import Platform, free_port  # noqa: E402
+from tests.support.vhosts import can_make_vhosts, own_vhost  # noqa: E402
 
 CONCURRENCY = 10
 READ_ROUNDS = 3
@@ -162,8 +168,8 @@ def report(results):
     print(f"\n{'benchmark (c=10 unless paced)':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for name, figures in results.items():
         rounds = f"  rounds {figures['rounds']}" if "rounds" in figures else ""
-        extra = "".join(f"  {key} {figures[key]}" for key in ("seconds", "artifacts", "matches_counted")
-                        if key in figures)
+        extra = "".join(f"  {key} {round(figures[key], 1)}" for key in (
+            "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second") if key in figures)
         print(f"{name:32} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
               f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}{extra}")
     ratios = {}
@@ -183,25 +189,28 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge"],
-                        help="run only the read comparison, or only the knowledge benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks"],
+                        help="run only the read comparison, the knowledge or the webhook benchmarks")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
     vhost = own_vhost(amqp_uri, prefix="commonplace-bench") if can_make_vhosts(amqp_uri) else nullcontext(amqp_uri)
     with vhost as amqp_uri, tempfile.TemporaryDirectory() as directory:
         root = pathlib.Path(directory)
-        floor = Floor(amqp_uri, root) if args.only != "knowledge" else None
+        floor = Floor(amqp_uri, root) if args.only in (None, "reads") else None
         platform = start_platform(amqp_uri, root)
         try:
             results = {}
-            if args.only != "knowledge":
+            if args.only in (None, "reads"):
                 owner, community = seed(platform)
                 results.update(run_reads(platform, floor, owner, community))
             if args.only is None:
                 results.update(run_writes(platform, owner, community))
+            admin = platform.token("root", roles=["platform_admin"])
             if args.only in (None, "knowledge"):
-                results.update(knowledge.run(platform, platform.token("root", roles=["platform_admin"])))
+                results.update(knowledge.run(platform, admin))
+            if args.only in (None, "webhooks"):
+                results.update(webhooks.run(platform, admin))
         finally:
             platform.stop_all()
             if floor:

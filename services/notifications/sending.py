@@ -17,6 +17,7 @@ from collections import Counter
 import eventlet
 import requests
 from eventlet.greenpool import GreenPool
+from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 from standardwebhooks import Webhook
 
@@ -57,6 +58,7 @@ class WebhookSender(DependencyProvider):
         self.allowed = allowed_targets(config["WEBHOOK_ALLOWED_HOSTS"])
         self.in_flight = Counter()
         self.pool = GreenPool(IN_FLIGHT)
+        self.finished = LightQueue()  # a word from each attempt that ends: room to claim again
         self.http = requests.Session()
         self.running = False
 
@@ -80,21 +82,37 @@ class WebhookSender(DependencyProvider):
                     repository.release_expired_leases(now())
                     leases_checked = time.monotonic()
                 if not self._claim_and_send(repository):
-                    eventlet.sleep(POLL_SECONDS)
+                    self._wait(POLL_SECONDS)
             except Exception:
                 log.exception("the webhook sender could not read its queue; trying again")
                 eventlet.sleep(1)
 
+    def _wait(self, seconds):
+        """Until an attempt ends or ``seconds`` pass, whichever is first."""
+        try:
+            self.finished.get(timeout=seconds)
+        except Empty:
+            return
+        while self.finished.qsize():
+            self.finished.get_nowait()
+
     def _claim_and_send(self, repository):
-        """Claim due deliveries while there is room; how many were claimed."""
+        """Claim a batch of due deliveries, as many as there is room for; how many were claimed."""
+        if not self.pool.free():
+            return 0
+        at = now()
+        lease_until = at + datetime.timedelta(seconds=self.timeout) + LEASE_MARGIN
+        busy = [webhook_id for webhook_id, count in self.in_flight.items() if count >= PER_ENDPOINT]
         claimed = 0
-        while self.running and self.pool.free():
-            busy = [webhook_id for webhook_id, count in self.in_flight.items() if count >= PER_ENDPOINT]
-            at = now()
-            delivery = repository.claim_due(at, at + datetime.timedelta(seconds=self.timeout) + LEASE_MARGIN, busy)
-            if delivery is None:
+        for delivery_id, webhook_id in repository.due(at, busy, IN_FLIGHT):
+            if not self.running or not self.pool.free():
                 break
-            self.in_flight[delivery["webhook_id"]] += 1
+            if self.in_flight[webhook_id] >= PER_ENDPOINT:
+                continue
+            delivery = repository.claim(delivery_id, lease_until)
+            if delivery is None:
+                continue  # another process's sender took it
+            self.in_flight[webhook_id] += 1
             self.pool.spawn_n(self._deliver, repository, delivery)
             claimed += 1
         return claimed
@@ -121,6 +139,7 @@ class WebhookSender(DependencyProvider):
             self.in_flight[webhook_id] -= 1
             if not self.in_flight[webhook_id]:
                 del self.in_flight[webhook_id]
+            self.finished.put(None)
 
     def attempt(self, webhook, delivery):
         """POST the delivery's event to the endpoint once; the attempt's record."""

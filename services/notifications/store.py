@@ -142,12 +142,19 @@ class NotificationsRepository:
         query = {"webhook_id": webhook_id, **({"status": status} if status else {})}
         return paginate(self.deliveries, query, limit=limit, cursor=cursor, descending=True)
 
-    def claim_due(self, now, lease_until, busy):
-        """One pending delivery due by ``now`` to an endpoint not in ``busy``, now ours to send."""
-        return self.deliveries.find_one_and_update(
+    def due(self, now, busy, limit):
+        """(id, endpoint) of up to ``limit`` pending deliveries due by ``now``, the longest due
+        first, to endpoints not in ``busy``: one sorted read for a batch of claims."""
+        documents = self.deliveries.find(
             {"status": "pending", "next_attempt_at": {"$lte": now}, "webhook_id": {"$nin": list(busy)}},
-            {"$set": {"status": "sending", "lease_until": lease_until}},
-            sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER)
+            {"_id": 1, "webhook_id": 1}).sort("next_attempt_at", ASCENDING).limit(limit)
+        return [(d["_id"], d["webhook_id"]) for d in documents]
+
+    def claim(self, delivery_id, lease_until):
+        """The delivery, now ours to send; None if another sender claimed it first."""
+        return self.deliveries.find_one_and_update(
+            {"_id": delivery_id, "status": "pending"}, {"$set": {"status": "sending", "lease_until": lease_until}},
+            return_document=ReturnDocument.AFTER)
 
     def release_expired_leases(self, now):
         """Deliveries whose sender died mid-send go back in the queue (at-least-once)."""
