@@ -145,7 +145,7 @@ def reindex(args):
     from nameko.standalone.events import event_dispatcher
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.knowledge.service import REINDEX
+    from services.knowledge.search import REINDEX
 
     settings = config.load()
     asked = datetime.datetime.now(datetime.timezone.utc)

@@ -21,10 +21,13 @@ import sqlite3
 import time
 
 import eventlet
+from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
 from commonplace.clock import now
 from commonplace.errors import Invalid, ServiceUnavailable
+from commonplace.rpc import rpc
 from commonplace.storage import StoreClient
 from services.knowledge.rendering import plain_text
 from services.knowledge.store import KnowledgeRepository
@@ -190,6 +193,12 @@ class SearchIndex:
 
 
 
+# Every process keeps its own index, so each hears every artifact event (on a broadcast queue
+# of its own, gone with the process: a new process rebuilds from the store).
+ARTIFACT_EVENTS = "commonplace.knowledge.artifact.#"
+REINDEX = "knowledge.reindex"
+SWEEP_SECONDS = 30
+SETTLE_SECONDS = 2
 # A sweep looks this far behind the last one: writes land in the store out of time order by
 # up to a worker's duration.
 SWEEP_OVERLAP = datetime.timedelta(seconds=30)
@@ -206,6 +215,13 @@ class Search(DependencyProvider):
 
     def start(self):
         self.rebuild()
+        # The service's consumers start beside this provider, not before it: what was written
+        # before this process's broadcast queue was bound is swept up once it surely is.
+        self.container.spawn_managed_thread(self._settle, identifier="search-settle")
+
+    def _settle(self):
+        eventlet.sleep(SETTLE_SECONDS)
+        self.sweep()
 
     def _artifacts(self):
         return KnowledgeRepository(self.store.database())
@@ -243,3 +259,29 @@ class Search(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class KeepsSearchIndex:
+    """The upkeep of the process's search index, mixed into the service (as ``FollowsMembership``
+    is): a broadcast handler of the service's artifact events, the sweep, the rebuild
+    ``commonplace reindex knowledge`` asks every process for, and the index's status."""
+
+    search = Search()
+
+    @event_handler("knowledge", ARTIFACT_EVENTS, handler_type=BROADCAST, reliable_delivery=False)
+    def index_artifact(self, event):
+        self.search.refresh(event["data"]["artifact_id"])
+
+    @timer(interval=SWEEP_SECONDS)
+    def sweep_search_index(self):
+        self.search.sweep()
+
+    @event_handler("operations", REINDEX, handler_type=BROADCAST, reliable_delivery=False)
+    def reindex(self, request):
+        self.search.rebuild()
+
+    @rpc
+    def search_status(self):
+        """How big this process's index is and when it was built (for operators)."""
+        index = self.search.built()
+        return {"artifacts": len(index), "built_at": index.built_at.isoformat(), "build_seconds": index.build_seconds}

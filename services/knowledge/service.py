@@ -6,8 +6,6 @@ Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for 
 its domain events, and hands them to the store.
 """
 from nameko.dependency_providers import Config
-from nameko.events import BROADCAST, event_handler
-from nameko.timer import timer
 
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
@@ -23,17 +21,12 @@ from commonplace.storage import Storage
 from commonplace.timers import every
 from services.knowledge import domain
 from services.knowledge import schemas as s
-from services.knowledge.search import Search
+from services.knowledge.search import KeepsSearchIndex
 from services.knowledge.store import KnowledgeRepository
 
-# Every replica keeps its own search index, so each hears every artifact event (a broadcast
-# queue of its own, gone with the process: a new process rebuilds from the store).
-ARTIFACT_EVENTS = "commonplace.knowledge.artifact.#"
-REINDEX = "knowledge.reindex"
-SEARCH_SWEEP_SECONDS = 30
 
 
-class KnowledgeService(HealthCheck, FollowsMembership):
+class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
     name = "knowledge"
 
     store = Storage(KnowledgeRepository)
@@ -41,7 +34,6 @@ class KnowledgeService(HealthCheck, FollowsMembership):
     actor = CurrentActor()
     metrics = Metrics()
     config = Config()
-    search = Search()
 
     def _at_artifact(self, artifact_id):
         """(actor, artifact, community, actor's membership) for an artifact the actor may see."""
@@ -252,22 +244,3 @@ class KnowledgeService(HealthCheck, FollowsMembership):
             limit=params["limit"], offset=offset)
         return dump(s.SearchResultSchema, {"items": items, "facets": facets,
                                            "next_cursor": offset_cursor(offset, len(items), more)})
-
-    @event_handler("knowledge", ARTIFACT_EVENTS, handler_type=BROADCAST, reliable_delivery=False)
-    def index_artifact(self, event):
-        self.search.refresh(event["data"]["artifact_id"])
-
-    @timer(interval=SEARCH_SWEEP_SECONDS)
-    def sweep_search_index(self):
-        self.search.sweep()
-
-    @event_handler("operations", REINDEX, handler_type=BROADCAST, reliable_delivery=False)
-    def reindex(self, request):
-        """``commonplace reindex knowledge``: every replica rebuilds its index from the store."""
-        self.search.rebuild()
-
-    @rpc
-    def search_status(self):
-        """How big this replica's index is and when it was built (for operators)."""
-        index = self.search.built()
-        return {"artifacts": len(index), "built_at": index.built_at.isoformat(), "build_seconds": index.build_seconds}
