@@ -13,6 +13,7 @@ from nameko.dependency_providers import Config
 
 from commonplace.actor import CurrentActor
 from commonplace.metrics import Metrics
+from gateway.people import PeopleSeen
 
 
 class Routes:
@@ -21,6 +22,7 @@ class Routes:
     metrics = Metrics()
     current_actor = CurrentActor()
     config = Config()
+    people_seen = PeopleSeen()
 
 
 def route_classes():

@@ -23,6 +23,13 @@ class MembershipRoutes(Routes):
     def get_organisation(self, request, org):
         return self.membership.get_organisation(slug=org)
 
+    # people
+
+    @endpoint("GET", "/v1/me", response=ms.ProfileSchema, tag="people",
+              summary="Who the platform takes the caller to be: their profile, from their token")
+    def me(self, request):
+        return self.membership.see_person()
+
     # communities
 
     @endpoint("POST", "/v1/communities", status=201, body=ms.CommunityCreateSchema,

@@ -35,9 +35,11 @@ def _health(proxy):
 
 class OperationsRoutes(Routes):
     def _service_proxies(self):
-        """{service name: its proxy} of every service some route calls."""
-        return {dependency.target_service: getattr(self, name) for name, dependency
-                in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc))}
+        """{service name: a proxy} of every service some route calls (one, where several reach it)."""
+        proxies = {}
+        for name, dependency in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc)):
+            proxies.setdefault(dependency.target_service, getattr(self, name))
+        return proxies
 
     @endpoint("GET", "/healthz", public=True, tag="operations", response=HealthSchema,
               also={503: HealthSchema}, summary="Whether every service answers (503 when one does not)")

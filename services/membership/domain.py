@@ -16,7 +16,7 @@ from commonplace.ids import new_id, pair_id
 from commonplace.permissions import MANAGERS, require_manager, require_owner
 from commonplace.visibility import may_belong
 from services.membership.domain_events import (
-    community_event, community_facts, member_facts, new_event,
+    community_event, community_facts, member_facts, new_event, profile_facts,
 )
 
 
@@ -64,6 +64,29 @@ def require_organisation_visible(organisation, actor):
     """An organisation is known to its own people and to platform admins."""
     if organisation is None or not (actor.is_platform_admin or actor.organisation == organisation["_id"]):
         raise NotFound("no such organisation")
+
+
+# people
+
+PROFILE_CLAIMS = ("name", "email", "roles")
+
+
+def see_person(actor, profile):
+    """(profile, events) of a person acting with ``actor``'s token: their profile made or brought
+    up to date from the token's claims, with the event that says so; no event when the claims are
+    what the profile holds already."""
+    claims = {"organisation": actor.organisation, "sub": actor.sub or actor.user_id.partition(":")[2],
+              "name": actor.name, "email": actor.email, "roles": sorted(actor.roles)}
+    changed = [key for key in PROFILE_CLAIMS if profile is None or profile.get(key) != claims[key]]
+    if not changed:
+        return profile, []
+    at = now()
+    updated = {**(profile or {"_id": actor.user_id, "user_id": actor.user_id, "created_at": at, "version": 0}),
+               **claims, "updated_at": at}
+    updated["version"] += 1
+    event = new_event("profile.updated", subject=f"people/{actor.user_id}",
+                      data={**profile_facts(updated), "changed": changed}, organisation=actor.organisation)
+    return updated, [event]
 
 
 # communities

@@ -147,3 +147,20 @@ def member_facts(membership):
         "community_id": membership["community_id"], "user_id": membership["user_id"],
         "organisation": membership.get("organisation"), "role": membership["role"],
     }
+
+
+@event_type(PREFIX + "profile.updated",
+            "A person's name, email address or organisation roles as their token gives them changed "
+            "(or the person was seen for the first time).")
+class ProfileUpdated(Schema):
+    user_id = fields.String(required=True)
+    organisation = fields.String(required=True, allow_none=True)
+    sub = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    changed = fields.List(fields.String(), required=True)
+
+
+def profile_facts(profile):
+    return {key: profile.get(key) for key in ("user_id", "organisation", "sub", "name", "email", "roles")}

@@ -138,3 +138,14 @@ class InvitationSchema(Schema):
 
 class PartnerSchema(Schema):
     organisation = fields.String(required=True, validate=SLUG)
+
+
+class ProfileSchema(Schema):
+    user_id = fields.String()
+    organisation = fields.String(allow_none=True)
+    sub = fields.String()
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()

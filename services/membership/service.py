@@ -41,6 +41,25 @@ class MembershipService(HealthCheck):
         if membership is not None:
             self.store.add_membership(membership, events)
 
+    # people
+
+    @rpc
+    def see_person(self):
+        """The caller's profile, made or brought up to date from their token's claims: the
+        gateway calls this when it first sees a person, or sees their claims change."""
+        actor = self.actor()
+        stored = self.store.profile(actor.user_id)
+        profile, events = domain.see_person(actor, stored)
+        if events and not self.store.save_profile(profile, stored, events):
+            profile = self.store.profile(actor.user_id)  # another call stored them meanwhile
+        return dump(s.ProfileSchema, profile)
+
+    @rpc
+    def export_profiles(self, limit=500, cursor=None):
+        """Every profile, a page at a time, for services that keep a copy. Internal."""
+        items, next_cursor = self.store.all_profiles(limit=min(int(limit), 1000), cursor=cursor)
+        return page(dump(s.ProfileSchema, items, many=True), next_cursor)
+
     # organisations
 
     @rpc

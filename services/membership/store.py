@@ -6,6 +6,8 @@ memberships    _id = "<community_id>:<user_id>"; kept when someone leaves (activ
                departure can carry its event and history survives
 join_requests  _id = ObjectId hex; ``pending_key`` set only while pending (unique, sparse)
 invitations    _id = ObjectId hex; ``pending_key`` likewise
+profiles       _id = the person's id; their name, email address and roles as their token last
+               gave them; ``version`` counts the changes (each is made from the one before)
 """
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -27,6 +29,7 @@ class MembershipRepository:
         self.memberships = db["memberships"]
         self.join_requests = db["join_requests"]
         self.invitations = db["invitations"]
+        self.profiles = db["profiles"]
 
     def prepare(self):
         """Indexes, and member counts recounted in case a crash fell between two writes."""
@@ -74,6 +77,28 @@ class MembershipRepository:
 
     def ping(self):
         self.organisations.find_one({}, {"_id": 1})
+
+    # people
+
+    def profile(self, user_id):
+        return strip_outbox(self.profiles.find_one({"_id": user_id}))
+
+    def save_profile(self, profile, previous, events):
+        """Store a person's profile as ``previous`` became ``profile``; False when another call
+        changed it first (two gateways saw the person at once)."""
+        if previous is None:
+            try:
+                self.profiles.insert_one(with_events(profile, events))
+                return True
+            except DuplicateKeyError:
+                return False
+        result = self.profiles.update_one({"_id": profile["_id"], "version": previous["version"]},
+                                          push_events({"$set": profile}, events))
+        return result.modified_count == 1
+
+    def all_profiles(self, *, limit, cursor):
+        documents, next_cursor = paginate(self.profiles, {}, limit=limit, cursor=cursor)
+        return [strip_outbox(d) for d in documents], next_cursor
 
     # organisations
 

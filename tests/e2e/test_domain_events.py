@@ -8,7 +8,7 @@ MEMBERSHIP_TYPES = {
         "organisation.created", "community.created", "community.updated", "community.archived",
         "member.joined", "member.left", "member.removed", "member.role_changed",
         "join_request.created", "join_request.approved", "join_request.rejected",
-        "invitation.created", "invitation.accepted", "partner.added",
+        "invitation.created", "invitation.accepted", "partner.added", "profile.updated",
     )
 }
 
@@ -49,6 +49,24 @@ def test_every_membership_change_publishes_a_valid_cloudevent(platform, admin, a
     assert seen["commonplace.membership.member.role_changed"]["data"]["previous_role"] == "member"
     assert seen["commonplace.membership.partner.added"]["data"]["partner"] == globex.slug
     assert seen["commonplace.membership.community.updated"]["data"]["changed"] == ["description"]
+
+
+def test_a_person_acting_anywhere_is_profiled_from_their_token_once(platform, acme, membership_events):
+    """Profiles are made by whichever service a person first acts in (here: events)."""
+    ann = platform.token(f"ann@{acme.slug}", acme.slug, name="Ann Smith", email="ann@acme.test")
+    assert platform.call("GET", "/v1/me/workshops", ann).status_code == 200
+    profiled = membership_events.wait_for(
+        "commonplace.membership.profile.updated", lambda e: e["data"]["user_id"] == acme.user_id("ann"))
+    assert validate_event(profiled) == {}
+    assert (profiled["organisation"], profiled["data"]["name"], profiled["data"]["email"], profiled["data"]["sub"]) == (
+        acme.slug, "Ann Smith", "ann@acme.test", f"ann@{acme.slug}")
+    assert platform.call("GET", "/v1/me/workshops", ann).status_code == 200
+    renamed = platform.token(f"ann@{acme.slug}", acme.slug, name="Ann Jones", email="ann@acme.test")
+    me = platform.call("GET", "/v1/me", renamed)
+    assert me.status_code == 200 and me.json()["name"] == "Ann Jones"
+    again = [e for e in membership_events.collect(1.5)
+             if e["type"] == "commonplace.membership.profile.updated" and e["data"]["user_id"] == acme.user_id("ann")]
+    assert [e["data"]["changed"] for e in again] == [["name"]]
 
 
 def test_refused_requests_publish_nothing(platform, acme, membership_events):

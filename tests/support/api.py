@@ -16,7 +16,11 @@ class Org:
         assert response.status_code == 201, response.text
 
     def user(self, name, roles=()):
-        return self.platform.token(f"{name}@{self.slug}", self.slug, roles)
+        return self.platform.token(f"{name}@{self.slug}", self.slug, roles, name=name.title(),
+                                   email=self.email(name))
+
+    def email(self, name):
+        return f"{name}@{self.slug}.test"
 
     def user_id(self, name):
         """The platform's id of ``name`` of this organisation (``"<org>:<sub>"``)."""

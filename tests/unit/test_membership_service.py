@@ -1,9 +1,12 @@
 """The membership service's rules through nameko's worker_factory: no broker, a real store."""
+from dataclasses import replace
+
 import pytest
 from nameko.testing.services import worker_factory
 
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from commonplace.outbox import OUTBOX
+from services.membership import domain
 from services.membership.service import MembershipService
 from services.membership.store import MembershipRepository
 from tests.unit.conftest import StoredEvents, actor
@@ -194,3 +197,29 @@ def test_records_kept_before_persons_were_an_organisations_get_the_persons_id(ma
     assert make.repository.pending_invitation(community["id"], "acme:cat")["_id"] == "i1"
     make.repository.prepare()  # a second start finds nothing left to move
     assert make.repository.memberships.count_documents({"community_id": community["id"]}) == 2
+
+
+def test_a_person_is_profiled_from_their_claims_once_and_again_when_they_change(make):
+    ann = replace(actor("acme:ann"), name="Ann", email="ann@acme.test", sub="ann")
+    profile = make(ann).see_person()
+    assert (profile["user_id"], profile["organisation"], profile["sub"], profile["name"], profile["email"]) == (
+        "acme:ann", "acme", "ann", "Ann", "ann@acme.test")
+    assert make.events.new() == ["profile.updated"]
+    make(ann).see_person()
+    assert make.events.new() == []
+    renamed = make(replace(ann, email="ann@new.test", roles=("org_admin",))).see_person()
+    assert (renamed["email"], renamed["roles"], renamed["created_at"]) == (
+        "ann@new.test", ["org_admin"], profile["created_at"])
+    stored = make.repository.profiles.find_one({"_id": "acme:ann"})
+    assert stored[OUTBOX][-1]["data"]["changed"] == ["email", "roles"]
+    assert make.events.new() == ["profile.updated"]
+
+
+def test_a_profile_changed_meanwhile_is_not_overwritten_with_a_stale_one(make):
+    ann = replace(actor("acme:ann"), name="Ann", email="ann@acme.test", sub="ann")
+    make(ann).see_person()
+    stale = make.repository.profile("acme:ann")
+    make(replace(ann, name="Ann B")).see_person()
+    profile, events = domain.see_person(replace(ann, name="Ann C"), stale)
+    assert not make.repository.save_profile(profile, stale, events)
+    assert make.repository.profile("acme:ann")["name"] == "Ann B"
