@@ -1,8 +1,9 @@
 """Run every benchmark once and print medians and ratios. Not a test: nothing is asserted.
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
-against the floor), which is what profiling the read path needs; ``python -m bench knowledge``
-and ``python -m bench webhooks`` only those benchmarks (bench/knowledge.py, bench/webhooks.py).
+against the floor), which is what profiling the read path needs; ``python -m bench knowledge``,
+``webhooks`` and ``inbox`` only those benchmarks (bench/knowledge.py, bench/webhooks.py,
+bench/inbox.py).
 """
 import eventlet
 
@@ -22,7 +23,7 @@ from contextlib import nullcontext  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench import knowledge, webhooks  # noqa: E402
+from bench import inbox, knowledge, webhooks  # noqa: E402
 from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
 from commonplace import config  # noqa: E402
 from tests.support.platform import Platform, free_port  # noqa: E402
@@ -189,8 +190,8 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks"],
-                        help="run only the read comparison, the knowledge or the webhook benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox"],
+                        help="run only the read comparison, the knowledge, webhook or inbox benchmarks")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
@@ -211,6 +212,8 @@ def main(argv=None):
                 results.update(knowledge.run(platform, admin))
             if args.only in (None, "webhooks"):
                 results.update(webhooks.run(platform, admin))
+            if args.only in (None, "inbox"):
+                results.update(inbox.run(platform, admin))
         finally:
             platform.stop_all()
             if floor:

@@ -32,6 +32,9 @@ SETTINGS = {
     "WEBHOOK_DISABLE_AFTER": (20, int, "consecutive failed attempts after which an endpoint is disabled"),
     "WEBHOOK_TIMEOUT": (10.0, float, "seconds a webhook endpoint has to answer"),
     "WEBHOOK_ROTATION_OVERLAP": (86400.0, float, "seconds an old webhook secret still signs after a rotation"),
+    "SMTP_URL": ("", str, "smtp://[user:password@]host:port (smtps:// for TLS); unset: no email"),
+    "SMTP_FROM": ("Commonplace <notifications@commonplace.invalid>", str, "the From of every email"),
+    "EMAIL_DIGEST_PERIOD": (86400, int, "seconds a digest email covers (a UTC day)"),
 }
 
 

@@ -3,8 +3,9 @@
 nameko's own ``event_handler`` acks (drops) a message whose handler raised, or with
 ``requeue_on_error`` redelivers it forever. This one:
 
-* claims each event by ``source`` + ``id`` in the service's store before handling it, and
-  skips a copy whose event is already handled or being handled (delivery is at-least-once:
+* claims each event by ``source`` + ``id`` (and the handler: a service may handle one event
+  in several) in the service's store before handling it, and skips a copy whose event is
+  already handled or being handled (delivery is at-least-once:
   the outbox relay and broker redelivery both duplicate). A claim left by a consumer that
   died is taken over by the broker's redelivery of that same message, so no event is
   stranded;
@@ -64,7 +65,7 @@ class DomainEventHandler(EventHandler):
         self.processed = self.store.database()[PROCESSED]
 
     def _key(self, body):
-        return f"{body.get('source')}|{body.get('id')}"
+        return f"{self.method_name}|{body.get('source')}|{body.get('id')}"
 
     def _count(self, outcome):
         EVENTS_HANDLED.labels(self.container.service_name, self.method_name, outcome).inc()

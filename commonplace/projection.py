@@ -43,6 +43,20 @@ COMMUNITY_FIELDS = ("organisation", "name", "domain", "visibility", "partners", 
 EXPORT_PAGE = 500
 
 
+def apply_newer(collection, document_id, fields, as_of):
+    """Upsert ``fields`` into a copied document unless the stored state is newer than ``as_of``;
+    whether anything but ``as_of`` changed."""
+    try:
+        before = collection.find_one_and_update(
+            {"_id": document_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]},
+            {"$set": {**fields, "as_of": as_of}}, upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+    except DuplicateKeyError:
+        return False  # the stored state is newer: this message is stale
+    return before is None or any(before.get(key) != value for key, value in fields.items())
+
+
 class Communities:
     """The copy itself: what workers read, and what the handlers and the catch-up write."""
 
@@ -53,6 +67,7 @@ class Communities:
 
     def prepare(self):
         self.memberships.create_index("user_id")
+        self.memberships.create_index("community_id")
         # Copies kept before persons were an organisation's: the next catch-up brings them
         # under the person's id, and must not take the old ones for ended memberships.
         move_to_person_ids(self.memberships, "community_id", lambda m: m.get("organisation"))
@@ -69,6 +84,16 @@ class Communities:
     def membership(self, community_id, user_id):
         """``user_id``'s active membership of the community, or None."""
         return self.memberships.find_one({"_id": pair_id(community_id, user_id), "active": True})
+
+    def members(self, community_id, roles=None):
+        """The ids of the community's active members (of ``roles``, when given)."""
+        query = {"community_id": community_id, "active": True, **({"role": {"$in": list(roles)}} if roles else {})}
+        return [m["user_id"] for m in self.memberships.find(query, {"user_id": 1})]
+
+    def members_among(self, community_id, user_ids):
+        """Those of ``user_ids`` who are active members of the community."""
+        return {m["user_id"] for m in self.memberships.find(
+            {"community_id": community_id, "user_id": {"$in": list(user_ids)}, "active": True}, {"user_id": 1})}
 
     def visible(self, community_id, actor, what="community"):
         """(community, actor's membership) of a community ``actor`` may see; NotFound otherwise."""
@@ -95,23 +120,10 @@ class Communities:
 
     # writing
 
-    def _apply(self, collection, document_id, fields, as_of):
-        """Upsert ``fields`` unless the stored state is newer than ``as_of``; whether anything
-        but ``as_of`` changed."""
-        try:
-            before = collection.find_one_and_update(
-                {"_id": document_id, "$or": [{"as_of": {"$lte": as_of}}, {"as_of": None}]},
-                {"$set": {**fields, "as_of": as_of}}, upsert=True,
-                return_document=ReturnDocument.BEFORE,
-            )
-        except DuplicateKeyError:
-            return False  # the stored state is newer: this message is stale
-        return before is None or any(before.get(key) != value for key, value in fields.items())
-
     def apply_community(self, community, as_of):
         """Copy what ``community`` (an event's data, or an export) says of a community."""
         fields = {key: community[key] for key in COMMUNITY_FIELDS if key in community}
-        return self._apply(self.communities, community["community_id"], fields, as_of)
+        return apply_newer(self.communities, community["community_id"], fields, as_of)
 
     def add_partner(self, community_id, partner):
         self.communities.update_one({"_id": community_id}, {"$addToSet": {"partners": partner}})
@@ -121,7 +133,7 @@ class Communities:
                   "organisation": membership.get("organisation"), "role": membership["role"],
                   "active": active}
         key = pair_id(membership["community_id"], membership["user_id"])
-        return self._apply(self.memberships, key, fields, as_of)
+        return apply_newer(self.memberships, key, fields, as_of)
 
     def end_memberships_missing_from(self, present_keys, before):
         """After a full catch-up: active memberships the snapshot lacks have ended; returns them."""
@@ -134,7 +146,7 @@ class Communities:
 
     def last_catch_up(self):
         document = self.sync.find_one({"_id": "membership"})
-        return document["at"] if document else None
+        return document.get("at") if document else None
 
     def caught_up(self, at):
         """Note a full catch-up at ``at``; whether catching up had been failing until now."""
@@ -182,6 +194,9 @@ class FollowsMembership:
 
     def community_archived(self, community_id):
         """Called once a community has been archived."""
+
+    def catching_up(self, started):
+        """Called within each catch-up, to bring along more of what membership exports."""
 
     @domain_event_handler("membership", MEMBERSHIP + "community.created")
     def on_community_created(self, event):
@@ -237,6 +252,7 @@ class FollowsMembership:
             for membership in self._export("export_memberships"):
                 memberships += self.communities.apply_membership(membership, True, started)
                 present.add(pair_id(membership["community_id"], membership["user_id"]))
+            self.catching_up(started)
         except ServiceOutage as error:
             if self.communities.catch_up_failed(started):
                 log.warning("membership catch-up postponed, retrying every %d s until it "

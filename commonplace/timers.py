@@ -5,12 +5,16 @@ from nameko.timer import Timer
 
 
 class ConfiguredTimer(Timer):
-    def __init__(self, setting, eager=False, **kwargs):
+    """Every ``setting`` seconds, or a ``fraction`` of that, but at most ``at_most`` seconds apart."""
+
+    def __init__(self, setting, eager=False, fraction=1.0, at_most=None, **kwargs):
         super().__init__(interval=None, eager=eager, **kwargs)
-        self.setting = setting
+        self.setting, self.fraction, self.at_most = setting, fraction, at_most
 
     def setup(self):
-        self.interval = float(self.container.config[self.setting])
+        self.interval = float(self.container.config[self.setting]) * self.fraction
+        if self.at_most is not None:
+            self.interval = min(self.interval, self.at_most)
         super().setup()
 
 

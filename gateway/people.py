@@ -3,12 +3,17 @@
 Membership keeps a profile of each person (name, email address, roles) as their token gives
 them, and other services (notifications) address people from it. Every request carries the
 token, so the gateway is where a person is seen whenever they act, in whichever service: when
-a process first sees a person, or sees their claims change, it tells membership, off the
-request's path. A person it could not tell about is tried again at their next request.
+a process first sees a person, or sees their claims change, it tells membership before the
+request goes on (once per person and process: the profile, and its event, come before what
+the person does, so whoever is told of that act knows their name). A person it could not
+tell about (membership down) is tried again at their next request; the request itself goes on.
 """
 import logging
 from collections import OrderedDict
 
+from nameko.containers import WorkerContext
+
+from commonplace import idempotency
 from commonplace.actor import CONTEXT_KEY, Actor
 from commonplace.rpc import ServiceRpc
 
@@ -41,14 +46,13 @@ class PeopleSeen(ServiceRpc):
         self.known[actor.user_id] = claims
         if len(self.known) > REMEMBERED:
             self.known.popitem(last=False)
-        self.container.spawn_managed_thread(
-            lambda: self._tell(self.get_dependency(worker_ctx), actor.user_id))
-
-    def _tell(self, membership, user_id):
+        # A call of its own: the request's Idempotency-Key is for the request's own call.
+        call = WorkerContext(worker_ctx.container, worker_ctx.service, worker_ctx.entrypoint,
+                             data={k: v for k, v in worker_ctx.data.items() if k != idempotency.CONTEXT_KEY})
         try:
-            membership.see_person()
+            self.get_dependency(call).see_person()
         except Exception as error:
-            self.known.pop(user_id, None)
+            self.known.pop(actor.user_id, None)
             if not self.failing:  # once per run of failures, not once per person
                 log.warning("could not tell membership of a person seen (retried at their next request): %s", error)
             self.failing = True

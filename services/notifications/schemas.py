@@ -1,8 +1,9 @@
-"""What goes in and out of the notifications service (API keys, the event feed, webhooks)."""
+"""What goes in and out of the notifications service (API keys, the event feed, webhooks, the inbox)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuerySchema
 from commonplace.text import OneLine, WebAddress
+from services.notifications.inbox import CATEGORIES, EMAIL_CHOICES
 
 SCOPES = ("events:read", "webhooks:manage")
 # An event type, or a pattern of them: "commonplace.events.*", "commonplace.*".
@@ -142,3 +143,58 @@ class RecoverSchema(Schema):
 
 class RecoveredSchema(Schema):
     requeued = fields.Integer(metadata={"description": "failed deliveries sent again"})
+
+
+# the inbox
+
+class NotificationSchema(Schema):
+    id = fields.String(attribute="_id")
+    type = fields.String(metadata={"description": "the domain event's type"})
+    category = fields.String(metadata={"enum": list(CATEGORIES)})
+    title = fields.String()
+    community_id = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True, metadata={"description": "what the event is about (its subject)"})
+    event_id = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class InboxQuerySchema(PageQuerySchema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "true: unread notifications only"})
+
+
+class InboxPageSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    next_cursor = fields.String(allow_none=True)
+    unread_count = fields.Integer()
+
+
+class MarkedReadSchema(Schema):
+    marked = fields.Integer(metadata={"description": "notifications marked read now"})
+
+
+class ChoiceSchema(Schema):
+    in_app = fields.Boolean(metadata={"description": "in the inbox (default true)"})
+    email = fields.String(validate=validate.OneOf(EMAIL_CHOICES),
+                          metadata={"description": "immediate, in the daily digest, or off"})
+
+
+# One property per category, so that the contract names them (a category left out: its defaults).
+CategoryChoicesSchema = Schema.from_dict({category: fields.Nested(ChoiceSchema) for category in CATEGORIES},
+                                         name="CategoryChoices")
+
+
+class PreferencesUpdateSchema(Schema):
+    categories = fields.Nested(CategoryChoicesSchema, required=True,
+                               metadata={"description": "a category left out, or a channel, takes its default"})
+
+
+class CategoryPreferenceSchema(Schema):
+    description = fields.String()
+    in_app = fields.Boolean()
+    email = fields.String(metadata={"enum": list(EMAIL_CHOICES)})
+
+
+class PreferencesSchema(Schema):
+    categories = fields.Nested(Schema.from_dict(
+        {category: fields.Nested(CategoryPreferenceSchema) for category in CATEGORIES}, name="CategoryPreferences"))

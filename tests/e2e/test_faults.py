@@ -33,10 +33,16 @@ def make_platform(tmp_path):
 
 def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platform, amqp_uri, tmp_path):
     platform = make_platform(amqp_uri)
-    platform.start("membership", FAILPOINTS="outbox.before_publish")
+    platform.start("membership")
     platform.start("gateway")
     platform.wait_healthy(services=["membership"])
     admin = platform.token("root", roles=["platform_admin"])
+    # The admin's first request makes their profile (a write with its event): done before the
+    # failpoint is armed, so the write that crashes is the organisation's.
+    assert platform.call("GET", "/v1/me", admin).status_code == 200
+    platform.stop("membership")
+    platform.start("membership", FAILPOINTS="outbox.before_publish")
+    platform.wait_healthy(services=["membership"])
 
     platform.call("POST", "/v1/organisations", admin, {"name": "Crashco", "slug": "crashco"}, timeout=10)
     assert platform.exited("membership") == -9, "membership should have died at the failpoint"

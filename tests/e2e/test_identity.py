@@ -62,6 +62,7 @@ def _bodies(amy):
         "WebhookCreate": {"url": "http://127.0.0.1:9/impostor", "event_types": ["commonplace.*"]},
         "WebhookUpdate": {"url": "http://127.0.0.1:9/impostor"},
         "Recover": {"since": "2020-01-01T00:00:00Z"},
+        "PreferencesUpdate": {"categories": {"workshops": {"email": "off"}}},
     }
 
 
@@ -71,7 +72,8 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
     ids = {"community_id": amy["private"], "workshop_id": amy["workshop"], "user_id": amy["person"],
            "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
            "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24, "key_id": "0" * 24,
-           "webhook_id": "0" * 24, "delivery_id": "0" * 24}
+           "webhook_id": "0" * 24, "delivery_id": "0" * 24,
+           "notification_id": "0" * 24}
     bodies = _bodies(amy)
     store = connect(f"file://{platform.root}/store")
     try:

@@ -54,6 +54,10 @@ def test_a_dead_receiver_is_disabled_and_says_why(platform, acme):
         disabled = until(lambda: [w for w in [platform.call("GET", path, admin).json()] if not w["enabled"]],
                          timeout=30, what="the endpoint disabled")[0]
         assert "failed attempts in a row" in disabled["disabled_reason"]
+        told = until(lambda: [n for n in platform.call("GET", "/v1/notifications", admin).json()["items"]
+                              if n["category"] == "integrations"], what="the org admin told in their inbox")
+        assert hooks.url in told[0]["title"]
+        platform.mail.wait_for(acme.email("boss"), "webhook endpoint was disabled")
         tried = len(hooks.got())
         create_community(platform, owner)
         until(lambda: platform.call("GET", f"{path}/deliveries", admin, params={"status": "held"}).json()["items"],

@@ -129,13 +129,18 @@ class Platform:
 @contextlib.contextmanager
 def running_platform(root, amqp_uri, replicas=()):
     """Every service and the gateway, each in its own process, and a second process of each
-    service named in ``replicas``, until the block ends."""
-    platform = Platform(root, amqp_uri)
-    platform.start_all()
-    for name in replicas:
-        platform.start(name, replica=f"{name}-2")
-    try:
-        platform.wait_healthy()
-        yield platform
-    finally:
-        platform.stop_all()
+    service named in ``replicas``, until the block ends; ``platform.mail`` is what they email."""
+    from tests.support.mail import MailServer
+
+    with MailServer() as mail:
+        # Email goes to the test's own SMTP server, and a digest covers a few seconds.
+        platform = Platform(root, amqp_uri, SMTP_URL=mail.url, EMAIL_DIGEST_PERIOD=3)
+        platform.mail = mail
+        platform.start_all()
+        for name in replicas:
+            platform.start(name, replica=f"{name}-2")
+        try:
+            platform.wait_healthy()
+            yield platform
+        finally:
+            platform.stop_all()

@@ -4,7 +4,8 @@ from commonplace.outbox import OUTBOX, PENDING
 # Each service's own records (not its copies of others' data, not its bookkeeping).
 RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
            "events": ("workshops", "registrations"),
-           "knowledge": ("artifacts", "revisions")}
+           "knowledge": ("artifacts", "revisions"),
+           "notifications": ("api_keys", "webhooks", "notifications")}
 
 
 def snapshot(store):

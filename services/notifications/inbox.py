@@ -1,0 +1,215 @@
+"""Who hears of which domain event, in what words, and how they chose to hear. No I/O here.
+
+Each event type that concerns people has a rule: its category (what a person chooses
+channels for), who it concerns (people the event names, the community's managers or members,
+the people registered for a workshop, the organisation's admins), which of its fields names
+the person who acted (never told of their own act), and its title, a Jinja template. A type
+without a rule reaches integrations only; a new one needs a rule here and nothing else.
+"""
+import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, StrictUndefined
+
+from commonplace.actor import Actor
+from commonplace.clock import parse_time
+from commonplace.errors import NotFound
+from commonplace.ids import new_id
+from commonplace.visibility import can_see
+
+IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
+EMAIL_CHOICES = (IMMEDIATE, DIGEST, OFF)
+
+# category -> (what it is, email by default): at once for what asks the recipient to act.
+CATEGORIES = {
+    "join_requests": ("Someone asks to join a community you manage", IMMEDIATE),
+    "invitations": ("You are invited to a community", IMMEDIATE),
+    "reviews": ("An artifact is submitted for your review", IMMEDIATE),
+    "integrations": ("A webhook endpoint of your organisation was disabled (organisation admins)", IMMEDIATE),
+    "requests": ("Your request to join was approved or declined", DIGEST),
+    "roles": ("Your role in a community changed", DIGEST),
+    "workshops": ("A new workshop in your community; one you registered for moved or was cancelled", DIGEST),
+    "registrations": ("Your registration is confirmed, waitlisted or promoted", DIGEST),
+    "credits": ("You were awarded credits", DIGEST),
+    "artifacts": ("Your artifact was approved, sent back, published, or is due for review", DIGEST),
+    "answers": ("Your question was answered, or your answer accepted", DIGEST),
+}
+
+# Whom a rule concerns: the person a field of the event names, or one of these groups.
+MANAGERS, MEMBERS, REGISTRANTS, ORG_ADMINS = "managers", "members", "registrants", "org_admins"
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: str
+    concerns: str  # a field of the event's data naming a person, or a group above
+    title: str
+    actor: str | None = None  # the field naming who acted
+    invites: bool = False  # the person concerned may see the community as an invitee
+
+
+RULES = {
+    "commonplace.membership.join_request.created": Rule(
+        "join_requests", MANAGERS, "{{ person }} asks to join {{ community }}", actor="user_id"),
+    "commonplace.membership.join_request.approved": Rule(
+        "requests", "user_id", "Your request to join {{ community }} was approved", actor="decided_by", invites=True),
+    "commonplace.membership.join_request.rejected": Rule(
+        "requests", "user_id", "Your request to join {{ community }} was declined", actor="decided_by", invites=True),
+    "commonplace.membership.invitation.created": Rule(
+        "invitations", "user_id", "{{ actor }} invites you to {{ community }} as {{ data.role }}",
+        actor="invited_by", invites=True),
+    "commonplace.membership.member.role_changed": Rule(
+        "roles", "user_id", "You are now {{ data.role }} of {{ community }}", actor="changed_by"),
+    "commonplace.events.workshop.scheduled": Rule(
+        "workshops", MEMBERS, "New workshop in {{ community }}: {{ data.title }}, "
+                              "{{ data.starts_at | when(data.timezone) }}", actor="scheduled_by"),
+    "commonplace.events.workshop.rescheduled": Rule(
+        "workshops", REGISTRANTS, "{{ data.title }} moved to {{ data.starts_at | when(data.timezone) }}"),
+    "commonplace.events.workshop.cancelled": Rule(
+        "workshops", REGISTRANTS, "{{ data.title }} ({{ data.starts_at | when(data.timezone) }}) is cancelled",
+        actor="cancelled_by"),
+    "commonplace.events.registration.confirmed": Rule(
+        "registrations", "user_id", "You have a seat at {{ workshop }}"),
+    "commonplace.events.registration.waitlisted": Rule(
+        "registrations", "user_id", "You are number {{ data.position }} on the waitlist for {{ workshop }}"),
+    "commonplace.events.registration.promoted": Rule(
+        "registrations", "user_id", "A seat freed up: you are in at {{ workshop }}"),
+    "commonplace.events.credits.awarded": Rule(
+        "credits", "user_id", "You earned {{ data.credits }} credits at {{ workshop }}"),
+    "commonplace.knowledge.artifact.submitted": Rule(
+        "reviews", MANAGERS, "{{ actor }} asks for a review of {{ data.title }}", actor="submitted_by"),
+    "commonplace.knowledge.artifact.approved": Rule(
+        "artifacts", "author", "{{ actor }} approved {{ data.title }}", actor="reviewed_by"),
+    "commonplace.knowledge.artifact.changes_requested": Rule(
+        "artifacts", "author", "{{ actor }} asked for changes to {{ data.title }}", actor="reviewed_by"),
+    "commonplace.knowledge.artifact.published": Rule(
+        "artifacts", "author", "{{ data.title }} is published", actor="published_by"),
+    "commonplace.knowledge.artifact.needs_review": Rule(
+        "artifacts", "author", "{{ data.title }} is due for review: is it still right?"),
+    "commonplace.knowledge.answer.posted": Rule(
+        "answers", "asked_by", "{{ actor }} answered {{ data.question_title }}", actor="answer_author"),
+    "commonplace.knowledge.answer.accepted": Rule(
+        "answers", "answer_author", "Your answer to {{ data.question_title }} was accepted", actor="accepted_by"),
+    "commonplace.notifications.webhook.disabled": Rule(
+        "integrations", ORG_ADMINS, "A webhook endpoint was disabled after {{ data.consecutive_failures }} "
+                                    "failed deliveries: {{ data.url }}"),
+}
+
+
+def _when(instant, timezone="UTC"):
+    """An event's time as its readers' clocks show it: "Tue 3 Dec 2030, 10:00 Europe/Paris"."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (KeyError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), "UTC"
+    local = parse_time(instant).astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {timezone}"
+
+
+_titles = Environment(autoescape=False, undefined=StrictUndefined)
+_titles.filters["when"] = _when
+
+
+def rule_for(event):
+    return RULES.get(event.get("type"))
+
+
+def concerned(rule, event):
+    """The person the event names for its rule, or None when the rule is for a group."""
+    field = rule.concerns
+    return None if field in (MANAGERS, MEMBERS, REGISTRANTS, ORG_ADMINS) else event["data"].get(field)
+
+
+def acted_by(rule, event):
+    return event["data"].get(rule.actor) if rule.actor else None
+
+
+def organisation_of(user_id):
+    return user_id.partition(":")[0] or None
+
+
+def addressees(rule, event, candidates, community, people, members):
+    """The candidates who are told: never the one who acted, and only those who may know the
+    community exists (``people``: user_id -> profile, for the roles that let an admin see;
+    ``members``: those of the candidates who are members of the community)."""
+    actor = acted_by(rule, event)
+    told = []
+    for user_id in dict.fromkeys(candidates):
+        if not user_id or user_id == actor:
+            continue
+        if community is not None:
+            person = Actor(user_id=user_id, organisation=organisation_of(user_id),
+                           roles=tuple((people.get(user_id) or {}).get("roles") or ()))
+            if not can_see(community, person, user_id in members, invited=rule.invites):
+                continue
+        told.append(user_id)
+    return told
+
+
+def title(rule, event, names, community, workshop):
+    """The one line a notification says, from the rule's template."""
+    data = event["data"]
+    return _titles.from_string(rule.title).render(
+        data=data, community=(community or {}).get("name", "a community"),
+        workshop=(workshop or {}).get("title", "a workshop"),
+        actor=names.get(acted_by(rule, event)) or "Someone",
+        person=names.get(data.get("user_id")) or "Someone")
+
+
+# preferences
+
+def preferences(stored):
+    """Every category's choice: what the person chose, the defaults for the rest."""
+    chosen = (stored or {}).get("categories", {})
+    return {category: {"in_app": chosen.get(category, {}).get("in_app", True),
+                       "email": chosen.get(category, {}).get("email", default)}
+            for category, (_, default) in CATEGORIES.items()}
+
+
+def described(choices):
+    """Choices as the API shows them: each category with what it is."""
+    return {"categories": {category: {**choice, "description": CATEGORIES[category][0]}
+                           for category, choice in choices.items()}}
+
+
+def preferences_document(user_id, choices, now):
+    """What is kept of a person's choices (PUT replaces them: a category left out is back to its defaults)."""
+    return {"_id": user_id, "categories": {category: dict(choice) for category, choice in choices.items()},
+            "updated_at": now}
+
+
+# notifications
+
+def notices(event, rule, told, line, stored_choices, at):
+    """(notifications to keep, those of them to email at once) of ``event`` for the people
+    ``told``, each as they chose (``stored_choices``: person -> their stored preferences)."""
+    kept, email_now = [], []
+    for user_id in told:
+        choice = preferences(stored_choices.get(user_id))[rule.category]
+        notice = {"_id": new_id(), "dedup": f"{event['id']}|{user_id}", "user_id": user_id,
+                  "type": event["type"], "category": rule.category, "title": line,
+                  "community_id": event.get("community"), "subject": event.get("subject"),
+                  "event_id": event["id"], "created_at": at, "read_at": None,
+                  "in_app": choice["in_app"], "email": choice["email"],
+                  "digest": "pending" if choice["email"] == DIGEST else None}
+        if choice["in_app"] or choice["email"] == DIGEST:
+            kept.append(notice)
+        if choice["email"] == IMMEDIATE:
+            email_now.append(notice)
+    return kept, email_now
+
+
+def require_notification(notification_, actor):
+    """A person's own notification; NotFound for anyone else's."""
+    if notification_ is None or notification_["user_id"] != actor.user_id or not notification_["in_app"]:
+        raise NotFound("no such notification")
+    return notification_
+
+
+def digest_period(now, period_seconds):
+    """(start, end) of the digest period holding ``now``: periods are aligned to the epoch,
+    so a daily digest covers a UTC day."""
+    seconds = int(now.timestamp()) // period_seconds * period_seconds
+    start = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return start, start + datetime.timedelta(seconds=period_seconds)
