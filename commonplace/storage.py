@@ -13,6 +13,7 @@ import pathlib
 from urllib.parse import urlparse
 
 from nameko.extensions import DependencyProvider, SharedExtension
+from pymongo.errors import BulkWriteError
 
 _memory_stores = {}  # name -> store, so a memory URI opened again sees the same data
 
@@ -72,6 +73,21 @@ def connect(uri):
         store = _memory_stores.setdefault(parsed.netloc + parsed.path, _memory_store())
         return litemongo.MongoClient(store, tz_aware=True)
     raise ValueError(f"STORE_URI must start with mongodb://, file:// or memory://, not {uri!r}")
+
+
+DUPLICATE_KEY = 11000
+
+
+def insert_new(collection, documents):
+    """Insert ``documents`` in one write, leaving out those whose unique key is taken already
+    (the same work done again, after a redelivery)."""
+    if not documents:
+        return
+    try:
+        collection.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
 
 
 class StoreClient(SharedExtension):

@@ -9,11 +9,10 @@ emails         _id = "notice|<dedup>" or "digest|<person>|<period start>", so an
                like a webhook delivery.
 """
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from commonplace.pagination import paginate
-
-DUPLICATE_KEY = 11000
+from commonplace.storage import insert_new
 
 
 class InboxRepository:
@@ -33,13 +32,7 @@ class InboxRepository:
 
     def add_notifications(self, documents):
         """Store notifications; those stored already (a redelivered event) are left as they are."""
-        if not documents:
-            return
-        try:
-            self.notifications.insert_many(documents, ordered=False)
-        except BulkWriteError as error:
-            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
-                raise
+        insert_new(self.notifications, documents)
 
     def notification(self, notification_id):
         return self.notifications.find_one({"_id": notification_id})

@@ -127,8 +127,10 @@ class WebhookSender(DependencyProvider):
             attempt = self.attempt(webhook, delivery)
             changes, succeeded = domain.after_attempt(delivery, attempt, self.schedule, now(), random.uniform(0.8, 1.2))
             repository.record_attempt(delivery, changes)
-            webhook = repository.count_attempt(webhook_id, succeeded)
-            if not succeeded:
+            if succeeded:
+                repository.count_success(webhook_id)
+            else:
+                webhook = repository.count_failure(webhook_id)
                 disabling, events = domain.disable_if_failing(webhook, self.disable_after, attempt)
                 if disabling:
                     repository.disable(webhook, disabling, events)

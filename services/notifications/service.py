@@ -118,9 +118,9 @@ class NotificationsService(HealthCheck, FollowsMembership):
             # The time is taken before the number: readers see only what is FEED_SETTLE old.
             received_at = now()
             self.store.add_to_feed(domain.feed_entry(event, self.store.next_cursor(), received_at))
-        for webhook in self.store.enabled_webhooks(event.get("organisation")):
-            if domain.wants(webhook, event):
-                self.store.add_delivery(domain.delivery_of(webhook, event, now()))
+        self.store.add_deliveries([domain.delivery_of(webhook, event, now())
+                                   for webhook in self.store.enabled_webhooks(event.get("organisation"))
+                                   if domain.wants(webhook, event)])
         self.directory.learn(event)
         rule = inbox.rule_for(event)
         if rule is not None:

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from commonplace.errors import Conflict
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from commonplace.storage import insert_new
 
 KEY_USE_GRANULARITY_SECONDS = 60  # last_used_at is a rough time: not one write per request
 
@@ -115,10 +116,14 @@ class NotificationsRepository:
             {"_id": webhook["_id"]}, push_events({"$set": changes}, list(events)),
             return_document=ReturnDocument.AFTER))
 
-    def count_attempt(self, webhook_id, succeeded):
-        """The endpoint after counting an attempt: a success ends its run of failures."""
-        update = {"$set": {"consecutive_failures": 0}} if succeeded else {"$inc": {"consecutive_failures": 1}}
-        return strip_outbox(self.webhooks.find_one_and_update({"_id": webhook_id}, update,
+    def count_success(self, webhook_id):
+        """A success ends the endpoint's run of failures (no write when there was none)."""
+        self.webhooks.update_one({"_id": webhook_id, "consecutive_failures": {"$ne": 0}},
+                                 {"$set": {"consecutive_failures": 0}})
+
+    def count_failure(self, webhook_id):
+        """The endpoint, with one more failure in its run."""
+        return strip_outbox(self.webhooks.find_one_and_update({"_id": webhook_id}, {"$inc": {"consecutive_failures": 1}},
                                                               return_document=ReturnDocument.AFTER))
 
     def disable(self, webhook, changes, events):
@@ -134,6 +139,10 @@ class NotificationsRepository:
             return True
         except DuplicateKeyError:
             return False
+
+    def add_deliveries(self, deliveries):
+        """Queue deliveries in one write; those queued already (a redelivered event) are left out."""
+        insert_new(self.deliveries, deliveries)
 
     def delivery(self, delivery_id):
         return self.deliveries.find_one({"_id": delivery_id})
