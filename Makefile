@@ -1,11 +1,13 @@
 # Two commands: `make run` starts the platform, `make test` passes its tests.
 # Each sets up what it needs: the virtual environment, the dependencies, a RabbitMQ broker.
+# `make test-mongo` passes them again on a MongoDB wire-protocol server (FerretDB, built with
+# Go); `make mongo` serves one on 127.0.0.1:27017 for `STORE_URI=mongodb://127.0.0.1:27017 make run`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench seed broker clean
+.PHONY: run test test-mongo mongo bench seed broker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +24,16 @@ run: broker
 
 test: broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The repository suite and the whole e2e suite, each platform on a wire server of its own.
+test-mongo: broker
+	$(BIN)/commonplace mongo --build-only
+	COMMONPLACE_TEST_STORE=wire $(BIN)/python -m pytest -m mongo tests/unit $(PYTEST_ARGS)
+	COMMONPLACE_TEST_STORE=wire $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+mongo: $(STAMP)
+	mkdir -p var
+	$(BIN)/commonplace mongo
 
 bench: broker
 	$(BIN)/python -m bench

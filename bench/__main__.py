@@ -215,7 +215,7 @@ def main(argv=None):
             if args.only in (None, "inbox"):
                 results.update(inbox.run(platform, admin))
         finally:
-            platform.stop_all()
+            platform.close()
             if floor:
                 floor.stop()
     ratios = report(results)

@@ -15,6 +15,7 @@ import datetime  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -170,6 +171,22 @@ def ensure_broker(args):
         sys.exit(str(error))
 
 
+def mongo(args):
+    """Serve the MongoDB wire protocol (FerretDB) in the foreground, building it first if need be."""
+    from commonplace import wire_server
+
+    try:
+        program = wire_server.command(args.listen, args.data)
+    except wire_server.Unavailable as error:
+        sys.exit(str(error))
+    if args.build_only:
+        print(f"FerretDB {wire_server.FERRETDB_VERSION}: {program[0]}")
+        return
+    print(f"serving the MongoDB wire protocol on {args.listen}, data in {args.data} "
+          f"(STORE_URI=mongodb://{args.listen}); Ctrl-C stops it", file=sys.stderr)
+    os.execv(program[0], program)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="commonplace", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +228,13 @@ def main(argv=None):
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)
+
+    mongo_parser = commands.add_parser(
+        "mongo", help="serve a MongoDB wire-protocol server (FerretDB, built with Go once) in the foreground")
+    mongo_parser.add_argument("--listen", default="127.0.0.1:27017", help="host:port to serve on")
+    mongo_parser.add_argument("--data", default="var/mongo", help="directory of its data (SQLite files)")
+    mongo_parser.add_argument("--build-only", action="store_true", help="build it if need be, and stop")
+    mongo_parser.set_defaults(func=mongo)
 
     args = parser.parse_args(argv)
     args.func(args)

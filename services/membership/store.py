@@ -61,13 +61,13 @@ class MembershipRepository:
     def recount_members(self):
         """Member and owner counts from the memberships themselves."""
         counts = {}
+        # Grouped by role, not by an expression: the wire server (FerretDB) has no $eq in $group.
         for row in self.memberships.aggregate([
             {"$match": {"active": True}},
-            {"$group": {"_id": {"community": "$community_id", "owner": {"$eq": ["$role", "owner"]}},
-                        "count": {"$sum": 1}}},
+            {"$group": {"_id": {"community": "$community_id", "role": "$role"}, "count": {"$sum": 1}}},
         ]):
             members, owners = counts.get(row["_id"]["community"], (0, 0))
-            owners += row["count"] if row["_id"]["owner"] else 0
+            owners += row["count"] if row["_id"]["role"] == "owner" else 0
             counts[row["_id"]["community"]] = (members + row["count"], owners)
         for community in self.communities.find({}, {"member_count": 1, "owner_count": 1}):
             members, owners = counts.get(community["_id"], (0, 0))

@@ -20,7 +20,7 @@ def world(platform):
 
 @pytest.fixture(scope="module")
 def store(platform):
-    client = connect(f"file://{platform.root}/store")
+    client = connect(platform.store_uri)
     yield client
     client.close()
 

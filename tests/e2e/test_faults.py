@@ -1,14 +1,13 @@
 """Faults with each service in its own process: a crash mid-flow, a stopped, frozen or absent
 service."""
-import pathlib
 import signal
 import threading
 import time
 
 import pytest
 import requests
-from litemongo import MongoClient, sqlite_store
 
+from commonplace.storage import connect
 from tests.support.api import Org, create_community
 from tests.support.bus import EventTap
 from tests.support.platform import Platform
@@ -28,7 +27,7 @@ def make_platform(tmp_path):
 
     yield make
     for platform in platforms:
-        platform.stop_all()
+        platform.close()
 
 
 def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platform, amqp_uri, tmp_path):
@@ -47,7 +46,7 @@ def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platfo
     platform.call("POST", "/v1/organisations", admin, {"name": "Crashco", "slug": "crashco"}, timeout=10)
     assert platform.exited("membership") == -9, "membership should have died at the failpoint"
 
-    store = MongoClient(sqlite_store.ServerStore(pathlib.Path(tmp_path / "store")))
+    store = connect(platform.store_uri)
     stored = store["membership"]["organisations"].find_one({"_id": "crashco"})
     assert stored is not None, "the state write must have happened before the crash"
     assert [e["type"] for e in stored["_outbox"]] == [ORGANISATION_CREATED]
@@ -165,7 +164,7 @@ def test_killing_membership_mid_joins_leaves_no_member_unknown_to_events(make_pl
         for thread in threads:
             thread.join()
     assert len(joined) > 50
-    store = MongoClient(sqlite_store.ServerStore(pathlib.Path(tmp_path / "store")))
+    store = connect(platform.store_uri)
     try:
         copy = store["events"]["memberships"]
 

@@ -68,4 +68,4 @@ def test_after_a_504_the_retry_with_the_same_key_learns_the_outcome(fresh_vhost_
         assert retried.status_code == 201 and retried.json()["slug"] == "slowco"
         assert platform.call("POST", "/v1/organisations", admin, body).status_code == 409
     finally:
-        platform.stop_all()
+        platform.close()

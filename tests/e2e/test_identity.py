@@ -75,7 +75,7 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
            "webhook_id": "0" * 24, "delivery_id": "0" * 24,
            "notification_id": "0" * 24}
     bodies = _bodies(amy)
-    store = connect(f"file://{platform.root}/store")
+    store = connect(platform.store_uri)
     try:
         before = snapshot(store)
         for path, operations in document["paths"].items():

@@ -13,7 +13,7 @@ from tests.support.polling import until
 def platform(amqp_uri, tmp_path):
     running = Platform(tmp_path, amqp_uri)
     yield running
-    running.stop_all()
+    running.close()
 
 
 def _register(platform, workshop_id, token):
@@ -59,7 +59,7 @@ def test_first_start_catches_up_from_membership(fresh_vhost_uri, tmp_path):
     try:
         _first_start_catches_up(platform)
     finally:
-        platform.stop_all()
+        platform.close()
 
 
 def _first_start_catches_up(platform):

@@ -80,6 +80,6 @@ def api_schema(fuzzed_platform, world):
 
 @pytest.fixture(scope="module")
 def store(fuzzed_platform):
-    client = connect(f"file://{fuzzed_platform.root}/store")
+    client = connect(fuzzed_platform.store_uri)
     yield client
     client.close()

@@ -13,6 +13,9 @@ from tests.support.polling import until
 
 JWT_SECRET = "e2e-secret-at-least-thirty-two-bytes-long"
 ISSUER = "commonplace"
+# `make test-mongo` sets it to "wire": each platform then keeps its data in a MongoDB wire
+# server of its own (commonplace.wire_server) instead of the embedded store.
+TEST_STORE = "COMMONPLACE_TEST_STORE"
 
 
 def free_port():
@@ -22,14 +25,17 @@ def free_port():
 
 
 class Platform:
-    """Starts and stops service processes on one store and broker, and calls the gateway."""
+    """Starts and stops service processes on one store and broker, and calls the gateway.
+    ``close()`` stops them all, and the store's server if it has one."""
 
     def __init__(self, root, amqp_uri, **env):
         self.root = root
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self._owned = contextlib.ExitStack()
+        self.store_uri = self._store(root)
         self.env = {
-            **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": f"file://{root}/store",
+            **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": self.store_uri,
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
             "KNOWLEDGE_FRESHNESS_INTERVAL": "1",
@@ -40,6 +46,13 @@ class Platform:
         }
         self.processes = {}
         self.http = requests.Session()
+
+    def _store(self, root):
+        if os.environ.get(TEST_STORE) == "wire":
+            from commonplace import wire_server
+
+            return self._owned.enter_context(wire_server.running(root / "wire", root / "wire.log"))
+        return f"file://{root}/store"
 
     def start(self, name, replica=None, **env):
         """Start service ``name``; ``replica`` names a further process of it (its key here)."""
@@ -73,6 +86,12 @@ class Platform:
     def stop_all(self):
         for name in list(self.processes):
             self.stop(name)
+
+    def close(self):
+        try:
+            self.stop_all()
+        finally:
+            self._owned.close()
 
     def log(self, name):
         return (self.root / f"{name}.log").read_text()
@@ -143,4 +162,4 @@ def running_platform(root, amqp_uri, replicas=()):
             platform.wait_healthy()
             yield platform
         finally:
-            platform.stop_all()
+            platform.close()

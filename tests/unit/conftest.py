@@ -14,18 +14,32 @@ from commonplace.outbox import pending_events
 from commonplace.storage import connect
 
 
-# The repository suite runs on the in-memory store always, and also on a real MongoDB
-# when MONGO_URI names one (select it alone with `-m mongo`).
+# The repository suite runs on the in-memory store always, and also on a MongoDB server when
+# MONGO_URI names one, or on a MongoDB wire server of its own under `make test-mongo`
+# (select it alone with `-m mongo`).
 STORES = ["memory"] + (
-    [pytest.param("mongodb", marks=pytest.mark.mongo)] if os.environ.get("MONGO_URI") else []
+    [pytest.param("mongodb", marks=pytest.mark.mongo)]
+    if os.environ.get("MONGO_URI") or os.environ.get("COMMONPLACE_TEST_STORE") == "wire" else []
 )
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    from commonplace import wire_server
+
+    root = tmp_path_factory.mktemp("wire")
+    with wire_server.running(root / "data", root / "wire.log") as uri:
+        yield uri
 
 
 @pytest.fixture(params=STORES)
 def memory_db(request):
     """Opens databases of a store no other test sees."""
     if request.param == "mongodb":
-        uri, prefix = os.environ["MONGO_URI"], f"t{uuid.uuid4().hex[:12]}-"
+        uri, prefix = request.getfixturevalue("mongo_uri"), f"t{uuid.uuid4().hex[:12]}-"
     else:
         uri, prefix = f"memory://unit-{uuid.uuid4().hex}", ""
     client = connect(uri)
