@@ -21,7 +21,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 
-from commonplace import broker, config, logs, tokens  # noqa: E402
+from commonplace import broker, config, logs, storage, tokens  # noqa: E402
 
 SERVICES = {
     "membership": "services.membership.service:MembershipService",
@@ -49,6 +49,12 @@ def run(args):
             "Set JWT_SECRET before exposing this gateway.")
     if settings["METRICS_PORT"]:
         start_http_server(settings["METRICS_PORT"], addr="127.0.0.1")
+    for name in args.services:
+        if name != "gateway":  # the gateway keeps nothing in the store
+            try:
+                storage.hold_embedded_store(settings["STORE_URI"], name)
+            except storage.StoreInUse as error:
+                sys.exit(str(error))
     runner = ServiceRunner(settings)
     for name in args.services:
         runner.add_service(service_class(name))

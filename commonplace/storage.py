@@ -9,6 +9,8 @@ database (the ``Storage`` dependency, the outbox, the domain-event handlers) dec
 nameko binds them all to the same instance, which opens the client once and closes it when
 the service stops.
 """
+import fcntl
+import os
 import pathlib
 from urllib.parse import urlparse
 
@@ -74,6 +76,34 @@ def connect(uri):
         return litemongo.MongoClient(store, tz_aware=True)
     raise ValueError(f"STORE_URI must start with mongodb://, file:// or memory://, not {uri!r}")
 
+
+class StoreInUse(Exception):
+    """Another process of the service has the embedded store open."""
+
+
+def hold_embedded_store(uri, service):
+    """Make this process the one process of ``service`` on the embedded store at ``uri`` (a lock
+    held until the process ends); nothing to do for MongoDB. The embedded store applies an update
+    as read-modify-write under a lock inside one process, so two processes of one service on it
+    would overbook seats and double counters."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return
+    root = pathlib.Path(parsed.netloc + parsed.path).absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(root / f".{service}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StoreInUse(
+            f"another process of the {service} service is running on the embedded store {uri}: it serves one "
+            f"process per service. Run replicas on MongoDB (STORE_URI=mongodb://…; `make mongo` serves one "
+            f"for trying it out).") from None
+    _held.append(descriptor)  # kept open: the lock lasts as long as the process
+
+
+_held = []  # the descriptors of the locks this process holds
 
 DUPLICATE_KEY = 11000
 

@@ -30,6 +30,24 @@ def make_platform(tmp_path):
         platform.close()
 
 
+def test_the_embedded_store_serves_one_process_per_service(make_platform, amqp_uri):
+    """On the embedded store a second process of a service refuses to start, saying where
+    replicas run; on MongoDB (the wire server) both run."""
+    platform = make_platform(amqp_uri)
+    platform.start("events")
+    platform.start("gateway")
+    platform.wait_healthy(services=["events"])
+    platform.start("events", replica="events-2")
+    if platform.store_uri.startswith("file://"):
+        assert platform.exited("events-2") == 1
+        assert "STORE_URI=mongodb://" in platform.log("events-2")
+        assert "one process per service" in platform.log("events-2")
+    else:
+        time.sleep(3)
+        assert platform.processes["events-2"].poll() is None
+    platform.wait_healthy(services=["events"])
+
+
 def test_crash_between_write_and_publish_delivers_event_exactly_once(make_platform, amqp_uri, tmp_path):
     platform = make_platform(amqp_uri)
     platform.start("membership")
