@@ -21,7 +21,7 @@ import json
 
 from nameko.exceptions import deserialize, serialize
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from commonplace.clock import as_utc, now
 from commonplace.errors import Conflict
@@ -40,6 +40,9 @@ class Answered(Exception):
         self.result, self.error = result, error
 
 
+NOT_IMPLEMENTED = 238
+
+
 class IdempotencyRecords:
     """The answers a service gave, per caller and key (collection ``idempotency_keys``)."""
 
@@ -47,8 +50,16 @@ class IdempotencyRecords:
         self.records = db[COLLECTION]
 
     def prepare(self):
-        # MongoDB deletes expired records itself; reads below ignore them wherever it has not.
-        self.records.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+        # MongoDB deletes expired records itself (a TTL index); reads below ignore them wherever
+        # it has not. A store without TTL indexes (FerretDB) gets a plain index, and expired
+        # records are deleted as each process starts.
+        try:
+            self.records.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+        except OperationFailure as refused:
+            if refused.code != NOT_IMPLEMENTED:
+                raise
+            self.records.create_index([("expires_at", ASCENDING)])
+            self.records.delete_many({"expires_at": {"$lt": now()}})
 
     def claim(self, caller, key, fingerprint, entrypoint):
         """Claim ``key`` for a new request; the record's id. ``Answered`` when it was answered

@@ -162,7 +162,9 @@ class Outbox(DependencyProvider):
                 event, exchange=self.exchange, routing_key=event["type"],
                 message_id=event["id"], delivery_mode=2,
             )
-            collection.update_one({"_id": document_id}, {"$pull": {OUTBOX: {"id": event["id"]}}})
+            # The whole event as stored, not a condition on its id: FerretDB's $pull compares whole
+            # elements only (a condition matched nothing, so every relay published it again).
+            collection.update_one({"_id": document_id}, {"$pull": {OUTBOX: event}})
             collection.update_one(
                 {"_id": document_id, OUTBOX: {"$size": 0}}, {"$unset": {PENDING: ""}},
             )

@@ -74,8 +74,13 @@ class NotificationsRepository:
     # the feed
 
     def next_cursor(self):
-        return self.counters.find_one_and_update({"_id": "feed"}, {"$inc": {"last": 1}}, upsert=True,
-                                                 return_document=ReturnDocument.AFTER)["last"]
+        for _ in range(2):
+            try:
+                return self.counters.find_one_and_update({"_id": "feed"}, {"$inc": {"last": 1}}, upsert=True,
+                                                         return_document=ReturnDocument.AFTER)["last"]
+            except DuplicateKeyError:
+                pass  # two first numbers at once, and the store did not retry the losing upsert itself
+        raise RuntimeError("the feed counter could not be taken")
 
     def add_to_feed(self, entry):
         """Keep an event in the feed; False if it is there already (a redelivery)."""

@@ -54,8 +54,8 @@ def test_registration_works_while_membership_is_down_and_removal_lands_on_catch_
 def test_first_start_catches_up_from_membership(fresh_vhost_uri, tmp_path):
     # An empty vhost: no queue of the events service exists to keep membership's events,
     # so only the catch-up by RPC can tell it about the community and its members.
-    platform = Platform(tmp_path / "fresh", fresh_vhost_uri)
     (tmp_path / "fresh").mkdir()
+    platform = Platform(tmp_path / "fresh", fresh_vhost_uri)
     try:
         _first_start_catches_up(platform)
     finally:
