@@ -5,8 +5,7 @@ types, so a new event type needs nothing here), keeps the event feed integration
 the API keys organisations issue to them, and queues a delivery of each event for every
 webhook endpoint that asked for it (``sending`` sends them). Events that concern people
 (``inbox.RULES``) go to their inboxes and, as each chose, by email at once or in a digest
-(``mail`` sends them); whom to tell it decides from its own copies of membership
-(``FollowsMembership``) and of people and workshops (``directory``).
+(``mail`` sends them): ``KeepsInboxes`` (``inboxes``).
 """
 import datetime
 
@@ -28,15 +27,11 @@ from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
 from commonplace.pagination import PageQuerySchema, page
-from commonplace.permissions import MANAGERS
-from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
-from commonplace.timers import every
-from services.notifications import domain, inbox, mail
+from services.notifications import domain
 from services.notifications import schemas as s
-from services.notifications.directory import Directory
-from services.notifications.inbox_store import InboxRepository
+from services.notifications.inboxes import KeepsInboxes
 from services.notifications.sending import WebhookSender
 from services.notifications.store import NotificationsRepository
 from services.notifications.targets import Refused, allowed_targets, check_target
@@ -45,13 +40,10 @@ EVERY_EVENT = "commonplace.#"
 RETENTION_CHECK_SECONDS = 3600
 
 
-class NotificationsService(HealthCheck, FollowsMembership):
+class NotificationsService(HealthCheck, KeepsInboxes):
     name = "notifications"
 
     store = Storage(NotificationsRepository)
-    inbox = Storage(InboxRepository)
-    directory = Storage(Directory)
-    mailer = mail.Mail()
     outbox = Outbox()
     actor = CurrentActor()
     api_key = PresentedApiKey()
@@ -121,47 +113,7 @@ class NotificationsService(HealthCheck, FollowsMembership):
         self.store.add_deliveries([domain.delivery_of(webhook, event, now())
                                    for webhook in self.store.enabled_webhooks(event.get("organisation"))
                                    if domain.wants(webhook, event)])
-        self.directory.learn(event)
-        rule = inbox.rule_for(event)
-        if rule is not None:
-            self._notify(event, rule)
-
-    def _concerned(self, rule, event):
-        """Everyone the rule says the event concerns, before who may be told is decided."""
-        data, community_id = event["data"], event.get("community")
-        if rule.concerns == inbox.MANAGERS:
-            return self.communities.members(community_id, MANAGERS)
-        if rule.concerns == inbox.MEMBERS:
-            return self.communities.members(community_id)
-        if rule.concerns == inbox.REGISTRANTS:
-            return self.directory.registered_for(data.get("workshop_id"))
-        if rule.concerns == inbox.ORG_ADMINS:
-            return self.directory.admins_of(event.get("organisation"))
-        return [inbox.concerned(rule, event)]
-
-    def _notify(self, event, rule):
-        candidates = [c for c in self._concerned(rule, event) if c]
-        community = self.communities.get(event.get("community")) if event.get("community") else None
-        members = self.communities.members_among(community["_id"], candidates) if community else set()
-        people = self.directory.profiles([*candidates, inbox.acted_by(rule, event), event["data"].get("user_id")])
-        told = inbox.addressees(rule, event, candidates, community, people, members)
-        if not told:
-            return
-        names = {user_id: person.get("name") for user_id, person in people.items()}
-        line = inbox.title(rule, event, names, community, self.directory.workshop(event["data"].get("workshop_id")))
-        kept, email_now = inbox.notices(event, rule, told, line, self.inbox.preferences_of(told), now())
-        self.inbox.add_notifications(kept)
-        if self.mailer.enabled:
-            for notice in email_now:
-                person = people.get(notice["user_id"])
-                if person and person.get("email"):
-                    self.inbox.add_email(mail.notice_email(notice, person, (community or {}).get("name"), now()))
-
-    def catching_up(self, started):
-        """Profiles come along with membership's catch-up (their events alone miss those made
-        before this service first ran)."""
-        for profile in self._export("export_profiles"):
-            self.directory.learn_profile(profile, started)
+        self.tell(event)
 
     @domain_event_handler("membership", EVERY_EVENT)
     def on_membership_event(self, event):
@@ -178,57 +130,6 @@ class NotificationsService(HealthCheck, FollowsMembership):
     @domain_event_handler("notifications", EVERY_EVENT)
     def on_own_event(self, event):
         self._receive(event)
-
-    # the inbox
-
-    @rpc
-    def list_notifications(self, query):
-        actor = self.actor()
-        params = load(s.InboxQuerySchema, query)
-        items, next_cursor = self.inbox.inbox(actor.user_id, params["unread"], limit=params["limit"],
-                                              cursor=params["cursor"])
-        return {**page(dump(s.NotificationSchema, items, many=True), next_cursor),
-                "unread_count": self.inbox.unread_count(actor.user_id)}
-
-    @rpc
-    def read_notification(self, notification_id):
-        actor = self.actor()
-        notice = inbox.require_notification(self.inbox.notification(notification_id), actor)
-        return dump(s.NotificationSchema, self.inbox.mark_read(notice["_id"], now()))
-
-    @rpc
-    def read_all_notifications(self):
-        return dump(s.MarkedReadSchema, {"marked": self.inbox.mark_all_read(self.actor().user_id, now())})
-
-    @rpc
-    def get_notification_preferences(self):
-        user_id = self.actor().user_id
-        stored = self.inbox.preferences_of([user_id]).get(user_id)
-        return dump(s.PreferencesSchema, inbox.described(inbox.preferences(stored)))
-
-    @rpc
-    def set_notification_preferences(self, fields):
-        user_id = self.actor().user_id
-        data = load(s.PreferencesUpdateSchema, fields)
-        document = inbox.preferences_document(user_id, data["categories"], now())
-        self.inbox.save_preferences(document)
-        return dump(s.PreferencesSchema, inbox.described(inbox.preferences(document)))
-
-    @every("EMAIL_DIGEST_PERIOD", fraction=0.25, at_most=60)
-    def send_digests(self):
-        """Once a period has ended, each person's notifications of it (and before) in one email."""
-        if not self.mailer.enabled:
-            return
-        period_end, _ = inbox.digest_period(now(), self.mailer.digest_period)
-        waiting = self.inbox.awaiting_digest(before=period_end)
-        people = self.directory.profiles(waiting)
-        names = {c["_id"]: c.get("name") for c in self.communities.by_id(
-            {n["community_id"] for notices in waiting.values() for n in notices if n["community_id"]}).values()}
-        for user_id, notices in waiting.items():
-            person = people.get(user_id)
-            if person and person.get("email"):
-                self.inbox.add_email(mail.digest_email(person, notices, names, period_end, now()))
-            self.inbox.digested([notice["_id"] for notice in notices])
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def forget_old_events(self):
