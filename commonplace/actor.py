@@ -40,6 +40,12 @@ def person_id(organisation, sub):
     return f"{organisation or ''}:{sub}"
 
 
+def split_person_id(user_id):
+    """(organisation or None, sub) of a person's id: the inverse of ``person_id``."""
+    organisation, _, sub = user_id.partition(":")
+    return organisation or None, sub
+
+
 def is_person_id(user_id):
     """Whether ``user_id`` is a person's id (stores written before persons were an
     organisation's kept the bare ``sub``)."""

@@ -10,6 +10,7 @@ caller's active membership of that community, or None.
 import re
 import unicodedata
 
+from commonplace.actor import split_person_id
 from commonplace.clock import now
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
@@ -75,7 +76,7 @@ def see_person(actor, profile):
     """(profile, events) of a person acting with ``actor``'s token: their profile made or brought
     up to date from the token's claims, with the event that says so; no event when the claims are
     what the profile holds already."""
-    claims = {"organisation": actor.organisation, "sub": actor.sub or actor.user_id.partition(":")[2],
+    claims = {"organisation": actor.organisation, "sub": actor.sub or split_person_id(actor.user_id)[1],
               "name": actor.name, "email": actor.email, "roles": sorted(actor.roles)}
     changed = [key for key in PROFILE_CLAIMS if profile is None or profile.get(key) != claims[key]]
     if not changed:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, StrictUndefined
 
-from commonplace.actor import Actor
+from commonplace.actor import Actor, split_person_id
 from commonplace.clock import parse_time
 from commonplace.errors import NotFound
 from commonplace.ids import new_id
@@ -125,10 +125,6 @@ def acted_by(rule, event):
     return event["data"].get(rule.actor) if rule.actor else None
 
 
-def organisation_of(user_id):
-    return user_id.partition(":")[0] or None
-
-
 def addressees(rule, event, candidates, community, people, members):
     """The candidates who are told: never the one who acted, and only those who may know the
     community exists (``people``: user_id -> profile, for the roles that let an admin see;
@@ -139,7 +135,7 @@ def addressees(rule, event, candidates, community, people, members):
         if not user_id or user_id == actor:
             continue
         if community is not None:
-            person = Actor(user_id=user_id, organisation=organisation_of(user_id),
+            person = Actor(user_id=user_id, organisation=split_person_id(user_id)[0],
                            roles=tuple((people.get(user_id) or {}).get("roles") or ()))
             if not can_see(community, person, user_id in members, invited=rule.invites):
                 continue

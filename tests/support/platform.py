@@ -2,13 +2,13 @@
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 import requests
 
 from commonplace import tokens
+from commonplace.wire_server import free_port  # noqa: F401 - the one helper; tests import it from here
 from tests.support.polling import until
 
 JWT_SECRET = "e2e-secret-at-least-thirty-two-bytes-long"
@@ -16,12 +16,6 @@ ISSUER = "commonplace"
 # `make test-mongo` sets it to "wire": each platform then keeps its data in a MongoDB wire
 # server of its own (commonplace.wire_server) instead of the embedded store.
 TEST_STORE = "COMMONPLACE_TEST_STORE"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Platform:
