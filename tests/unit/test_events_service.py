@@ -157,6 +157,22 @@ def test_stale_membership_message_does_not_undo_a_newer_one(make):
     assert make.communities.membership("c1", "bob") is None
 
 
+def test_a_community_created_event_makes_its_creator_owner_at_once(make):
+    make(None).on_community_created({"time": "2030-01-01T00:00:00Z", "data": {
+        "community_id": "c2", "organisation": "acme", "name": "Guild", "domain": "eng",
+        "visibility": "organisation", "partners": [], "created_by": "cat"}})
+    assert make.communities.membership("c2", "cat")["role"] == "owner"
+    _workshop_in_c2 = make(actor("cat")).schedule_workshop(community_id="c2", fields=_fields())
+    assert _workshop_in_c2["community_id"] == "c2"
+    # A later departure still wins over the creation.
+    make(None).on_member_left({"time": "2030-01-02T00:00:00Z", "data": {
+        "community_id": "c2", "user_id": "cat", "organisation": "acme", "role": "owner"}})
+    make(None).on_community_created({"time": "2030-01-01T00:00:00Z", "data": {
+        "community_id": "c2", "organisation": "acme", "name": "Guild", "domain": "eng",
+        "visibility": "organisation", "partners": [], "created_by": "cat"}})
+    assert make.communities.membership("c2", "cat") is None
+
+
 @pytest.mark.parametrize("registration,status,expected", [
     ({"attendance": None, "credits_awarded": 0}, "attended", ("awarded", 2.0)),
     ({"attendance": "attended", "credits_awarded": 2.0}, "attended", None),
