@@ -6,6 +6,7 @@ second, and serves it; ``make mongo`` runs it in the foreground on 127.0.0.1:270
 under ``var/mongo/``, and ``make test-mongo`` gives each test platform one of its own.
 """
 import contextlib
+import hashlib
 import os
 import pathlib
 import shutil
@@ -18,7 +19,17 @@ import pymongo
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tools" / "ferretdb"
 FERRETDB_VERSION = "v1.24.2"  # as tools/ferretdb/go.mod pins it
-BINARY = ROOT / "var" / "tools" / f"ferretdb-{FERRETDB_VERSION}" / "ferretdb"
+
+
+def _source_digest():
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.glob("*.go")) + [SOURCE / "go.mod", SOURCE / "go.sum"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# Named after its source, so that a change to tools/ferretdb builds it again.
+BINARY = ROOT / "var" / "tools" / f"ferretdb-{FERRETDB_VERSION}-{_source_digest()}" / "ferretdb"
 START_TIMEOUT = 30
 
 

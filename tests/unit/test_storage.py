@@ -51,3 +51,28 @@ def test_memory_store_opened_again_sees_the_same_data():
 def test_unknown_store_scheme_is_refused():
     with pytest.raises(ValueError):
         connect("redis://localhost")
+
+
+def _at_once(work, times):
+    workers = [eventlet.spawn(work, n) for n in range(times)]
+    return [worker.wait() for worker in workers]
+
+
+def test_concurrent_updates_of_one_document_are_each_applied_once(memory_db):
+    """What seat claims, counters and leases rely on: MongoDB applies each update to a document
+    atomically (FerretDB alone does not: see docs/storage.md)."""
+    counters = memory_db("atomicity")["counters"]
+    counters.insert_one({"_id": "c", "n": 0, "taken": 0})
+
+    def add(n):
+        for _ in range(25):
+            counters.update_one({"_id": "c"}, {"$inc": {"n": 1}})
+
+    def claim(n):
+        return counters.find_one_and_update({"_id": "c", "taken": {"$lt": 10}}, {"$inc": {"taken": 1}})
+
+    _at_once(add, 8)
+    claimed = _at_once(claim, 40)
+    assert counters.find_one({"_id": "c"})["n"] == 200
+    assert sum(1 for c in claimed if c is not None) == 10
+    assert counters.find_one({"_id": "c"})["taken"] == 10
