@@ -25,11 +25,12 @@ run: broker
 test: broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The repository suite and the whole e2e suite, each platform on a wire server of its own.
+# The repository suite and the whole e2e suite as production runs: each platform on a wire
+# server of its own, its event queues quorum queues.
 test-mongo: broker
 	$(BIN)/commonplace mongo --build-only
 	COMMONPLACE_TEST_STORE=wire $(BIN)/python -m pytest -m mongo tests/unit $(PYTEST_ARGS)
-	COMMONPLACE_TEST_STORE=wire $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	COMMONPLACE_TEST_STORE=wire AMQP_QUEUE_TYPE=quorum $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 mongo: $(STAMP)
 	mkdir -p var

@@ -243,7 +243,10 @@ def main(argv=None):
     mongo_parser.set_defaults(func=mongo)
 
     args = parser.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except config.Invalid as error:
+        parser.exit(2, f"commonplace: {error}\n")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,24 @@ nameko config dict (upper-case keys), so dependency providers read it from
 import os
 
 DEFAULT_JWT_SECRET = "commonplace-development-secret-change-me"
+QUEUE_TYPES = ("classic", "quorum")
+
+
+class Invalid(ValueError):
+    """A setting's value cannot be used; the message names the setting."""
+
+
+def _queue_type(value):
+    if value not in QUEUE_TYPES:
+        raise ValueError(f"must be one of {', '.join(QUEUE_TYPES)}")
+    return value
+
 
 # name: (default, converter, description). The README's configuration table mirrors this.
 SETTINGS = {
     "AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", str, "RabbitMQ broker"),
+    "AMQP_QUEUE_TYPE": ("classic", _queue_type,
+                        "classic or quorum: the type of the domain-event and dead-letter queues"),
     "STORE_URI": ("file://./var/store", str,
                   "mongodb://… for MongoDB; file://PATH for the embedded store; memory:// for tests"),
     "JWT_SECRET": (DEFAULT_JWT_SECRET, str, "HS256 key that signs bearer tokens"),
@@ -47,7 +61,10 @@ def load(environ=None):
     config = {}
     for name, (default, convert, _) in SETTINGS.items():
         raw = environ.get(name)
-        config[name] = default if raw in (None, "") else convert(raw)
+        try:
+            config[name] = default if raw in (None, "") else convert(raw)
+        except ValueError as error:
+            raise Invalid(f"{name}={raw!r}: {error}") from None
     host, _, port = config["GATEWAY_ADDRESS"].rpartition(":")
     # nameko's web server reads this key.
     config["WEB_SERVER_ADDRESS"] = f"{host or '127.0.0.1'}:{port}"

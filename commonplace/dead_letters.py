@@ -7,7 +7,8 @@ makes a replay of an already-handled event harmless.
 """
 import inspect
 
-from kombu import Connection
+from amqp.exceptions import ChannelError
+from kombu import Connection, Queue
 
 from commonplace.handlers import ATTEMPTS_HEADER, DomainEventHandler, dead_letter_queue_name
 
@@ -25,21 +26,35 @@ def handler_queues(service_classes):
     return sorted(queues)
 
 
-def depth(amqp_uri, queue_name):
-    """Messages waiting in ``queue_name``; 0 when it does not exist yet."""
+def _declared(amqp_uri, queue_name):
+    """The queue's passive declaration (name, messages, consumers), or None when it does not exist."""
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
         try:
-            return channel.queue_declare(queue=queue_name, passive=True).message_count
-        except Exception:
-            return 0
+            return channel.queue_declare(queue=queue_name, passive=True)
+        except ChannelError:
+            return None
+
+
+def exists(amqp_uri, queue_name):
+    return _declared(amqp_uri, queue_name) is not None
+
+
+def depth(amqp_uri, queue_name):
+    """Messages waiting in ``queue_name``; 0 when it does not exist yet."""
+    declared = _declared(amqp_uri, queue_name)
+    return declared.message_count if declared else 0
 
 
 def replay(amqp_uri, queue_name, limit=None):
     """Move up to ``limit`` (default all) dead letters of ``queue_name`` back to it; how many moved."""
     moved = 0
+    dead = dead_letter_queue_name(queue_name)
+    if not exists(amqp_uri, dead):
+        return 0
     with Connection(amqp_uri) as connection:
-        source = connection.SimpleQueue(dead_letter_queue_name(queue_name))
+        # Not declared again: its handler declared it, with the arguments of its queue type.
+        source = connection.SimpleQueue(Queue(dead, no_declare=True))
         producer = connection.Producer()
         try:
             while limit is None or moved < limit:

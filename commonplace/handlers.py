@@ -37,6 +37,15 @@ def dead_letter_queue_name(queue_name):
     return f"{queue_name}.dead"
 
 
+def queue_arguments(config):
+    """What every durable queue of the platform is declared with: quorum queues (replicated
+    across a RabbitMQ cluster) when ``AMQP_QUEUE_TYPE`` says so. Classic queues carry no
+    argument, as they were declared before the setting existed (RabbitMQ refuses to declare a
+    queue again with other arguments)."""
+    queue_type = config.get("AMQP_QUEUE_TYPE", "classic")
+    return {} if queue_type == "classic" else {"x-queue-type": queue_type}
+
+
 class DomainEventHandler(EventHandler):
     """``@domain_event_handler("membership", "commonplace.membership.member.joined")``."""
 
@@ -49,13 +58,14 @@ class DomainEventHandler(EventHandler):
         self.queue = Queue(
             name, exchange=self.queue.exchange, routing_key=self.event_type, durable=True,
             queue_arguments={
+                **queue_arguments(config),
                 "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
                 "x-dead-letter-routing-key": name,
             },
         )
         self.dead_letters = Queue(
             dead_letter_queue_name(name), exchange=DEAD_LETTER_EXCHANGE, routing_key=name,
-            durable=True,
+            durable=True, queue_arguments=queue_arguments(config),
         )
         self.max_attempts = max(1, config["EVENT_MAX_ATTEMPTS"])
         self.retry_publisher = Publisher(config["AMQP_URI"], use_confirms=True)

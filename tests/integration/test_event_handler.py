@@ -1,4 +1,5 @@
 """The kernel's domain-event handler on a real broker: retries, dead letters, duplicates."""
+import subprocess
 import uuid
 
 from kombu import Connection
@@ -117,3 +118,33 @@ def test_dead_letters_are_listed_and_replayed_to_a_mended_handler(service_config
     finally:
         Recorder.mended = False
         container.stop()
+
+
+def test_on_quorum_queues_retries_dead_letters_and_replays_work_alike(fresh_vhost_uri, tmp_path):
+    from commonplace import config, dead_letters
+
+    quorum = config.load({"AMQP_URI": fresh_vhost_uri, "STORE_URI": f"file://{tmp_path}/store",
+                          "EVENT_MAX_ATTEMPTS": "3", "AMQP_QUEUE_TYPE": "quorum"})
+    queue_name = f"evt-membership-{JOINED}--recorder.on_joined"
+    dead = dead_letter_queue_name(queue_name)
+    container = _start(quorum)
+    try:
+        vhost = fresh_vhost_uri.rsplit("/", 1)[1]
+        listed = subprocess.run(["rabbitmqctl", "list_queues", "-q", "-p", vhost, "name", "type"],
+                                check=True, capture_output=True, text=True, timeout=60).stdout
+        types = dict(line.split() for line in listed.splitlines() if line.strip())
+        assert types[queue_name] == types[dead] == "quorum", types
+
+        poison, healthy = _event("poison"), _event("healthy")
+        _publish(fresh_vhost_uri, poison, healthy)
+        until(lambda: healthy["id"] in Recorder.seen)
+        until(lambda: dead_letters.depth(fresh_vhost_uri, dead) == 1)
+        Recorder.mended = True
+        assert dead_letters.replay(fresh_vhost_uri, queue_name) == 1
+        until(lambda: poison["id"] in Recorder.seen)
+        assert dead_letters.depth(fresh_vhost_uri, dead) == 0
+        assert Recorder.seen.count(poison["id"]) == 1
+    finally:
+        Recorder.mended = False
+        container.stop()
+

@@ -1,5 +1,6 @@
 """The container set-ups run the same commands as the Procfile, for every service."""
 import pathlib
+import re
 import shlex
 
 import yaml
@@ -32,7 +33,6 @@ def test_kubernetes_deploys_each_procfile_process():
 
 def test_dashboard_queries_only_metrics_the_platform_exports():
     import json
-    import re
 
     from prometheus_client import REGISTRY
 
@@ -45,3 +45,12 @@ def test_dashboard_queries_only_metrics_the_platform_exports():
     queried = {name for panel in dashboard["panels"] for target in panel["targets"]
                for name in re.findall(r"\b(commonplace_[a-z_]+)", target["expr"])}
     assert queried and queried <= exported, queried - exported
+
+
+def test_the_readme_configuration_table_lists_every_setting():
+    from commonplace.config import SETTINGS
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):]
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", table, re.MULTILINE))
+    assert documented == set(SETTINGS), (set(SETTINGS) - documented, documented - set(SETTINGS))

@@ -85,6 +85,16 @@ def test_config_defaults_and_overrides():
     assert overridden["RPC_TIMEOUT"] == 2.5 and overridden["WEB_SERVER_ADDRESS"] == "0.0.0.0:9000"
 
 
+@pytest.mark.parametrize("name,raw,message", [
+    ("AMQP_QUEUE_TYPE", "lazy", "AMQP_QUEUE_TYPE='lazy': must be one of classic, quorum"),
+    ("RPC_TIMEOUT", "soon", "RPC_TIMEOUT='soon': could not convert"),
+])
+def test_a_setting_that_cannot_be_used_is_refused_by_name(name, raw, message):
+    with pytest.raises(config.Invalid) as refused:
+        config.load({name: raw})
+    assert str(refused.value).startswith(message)
+
+
 @pytest.mark.parametrize("name,slug", [("Data & Design!", "data-design"), ("Café Ops", "cafe-ops")])
 def test_slugify(name, slug):
     assert slugify(name, "fallback") == slug
