@@ -2,8 +2,8 @@
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
 against the floor), which is what profiling the read path needs; ``python -m bench knowledge``,
-``webhooks`` and ``inbox`` only those benchmarks (bench/knowledge.py, bench/webhooks.py,
-bench/inbox.py).
+``webhooks``, ``inbox`` and ``outbox`` only those benchmarks (bench/knowledge.py,
+bench/webhooks.py, bench/inbox.py, bench/outbox.py).
 """
 import eventlet
 
@@ -23,7 +23,7 @@ from contextlib import nullcontext  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench import inbox, knowledge, webhooks  # noqa: E402
+from bench import inbox, knowledge, outbox, webhooks  # noqa: E402
 from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
 from commonplace import config  # noqa: E402
 from tests.support.platform import Platform, free_port  # noqa: E402
@@ -170,7 +170,8 @@ def report(results):
     for name, figures in results.items():
         rounds = f"  rounds {figures['rounds']}" if "rounds" in figures else ""
         extra = "".join(f"  {key} {round(figures[key], 1)}" for key in (
-            "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second") if key in figures)
+            "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second", "sent", "queued",
+            "left_pending") if key in figures)
         print(f"{name:32} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
               f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}{extra}")
     ratios = {}
@@ -180,6 +181,13 @@ def report(results):
               "figures are medians of the rounds")
         ratios = {"gateway_read / floor_read (req/s)": read["per_second"] / floor["per_second"],
                   "gateway_read p99 - floor_read p99 (ms)": read["p99_ms"] - floor["p99_ms"]}
+    for store in ("publish_only", "embedded", "wire"):
+        baseline = results.get(f"outbox_{store}_one_confirm_per_event")
+        if baseline:
+            for run in ("batches", "batches_3_relays"):
+                if f"outbox_{store}_{run}" in results:
+                    ratios[f"outbox {store}: {run} / one_confirm_per_event"] = (
+                        results[f"outbox_{store}_{run}"]["per_second"] / baseline["per_second"])
     if "register_one_workshop" in results:
         ratios["register_one_workshop / register_many_workshops"] = (
             results["register_one_workshop"]["per_second"] / results["register_many_workshops"]["per_second"])
@@ -190,24 +198,26 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox"],
-                        help="run only the read comparison, the knowledge, webhook or inbox benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox"],
+                        help="run only the read comparison, the knowledge, webhook, inbox or outbox benchmarks")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
     vhost = own_vhost(amqp_uri, prefix="commonplace-bench") if can_make_vhosts(amqp_uri) else nullcontext(amqp_uri)
     with vhost as amqp_uri, tempfile.TemporaryDirectory() as directory:
         root = pathlib.Path(directory)
+        results = {}
+        if args.only in (None, "outbox"):
+            results.update(outbox.run(amqp_uri))
         floor = Floor(amqp_uri, root) if args.only in (None, "reads") else None
-        platform = start_platform(amqp_uri, root)
+        platform = start_platform(amqp_uri, root) if args.only != "outbox" else None
         try:
-            results = {}
             if args.only in (None, "reads"):
                 owner, community = seed(platform)
                 results.update(run_reads(platform, floor, owner, community))
             if args.only is None:
                 results.update(run_writes(platform, owner, community))
-            admin = platform.token("root", roles=["platform_admin"])
+            admin = platform.token("root", roles=["platform_admin"]) if platform else None
             if args.only in (None, "knowledge"):
                 results.update(knowledge.run(platform, admin))
             if args.only in (None, "webhooks"):
@@ -215,7 +225,8 @@ def main(argv=None):
             if args.only in (None, "inbox"):
                 results.update(inbox.run(platform, admin))
         finally:
-            platform.close()
+            if platform:
+                platform.close()
             if floor:
                 floor.stop()
     ratios = report(results)

@@ -34,6 +34,7 @@ SETTINGS = {
     "RPC_TIMEOUT": (5.0, float, "seconds the gateway waits for a service before answering 504"),
     "EVENT_MAX_ATTEMPTS": (5, int, "deliveries of a failing domain event before it is dead-lettered"),
     "OUTBOX_INTERVAL": (2.0, float, "seconds between sweeps of unpublished domain events"),
+    "OUTBOX_BATCH": (500, int, "documents' events an outbox relay publishes with one wait for confirms"),
     "METRICS_PORT": (0, int, "port for a service's /metrics (0: none; the gateway serves its own)"),
     "LOG_LEVEL": ("INFO", str, "log level of every process"),
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),

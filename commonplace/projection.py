@@ -201,12 +201,13 @@ class FollowsMembership:
     @domain_event_handler("membership", MEMBERSHIP + "community.created")
     def on_community_created(self, event):
         community, as_of = event["data"], _time(event)
-        self.communities.apply_community(community, as_of)
         # The creator is its owner from that moment; their member.joined may be handled after
-        # (or beside) this one, and they should not be refused what owners do in between.
+        # (or beside) this one, and they should not be refused what owners do in between. So
+        # the membership first: whoever sees the community sees its owner.
         self.communities.apply_membership({
             "community_id": community["community_id"], "user_id": community["created_by"],
             "organisation": community["organisation"], "role": "owner"}, True, as_of)
+        self.communities.apply_community(community, as_of)
 
     @domain_event_handler("membership", MEMBERSHIP + "community.updated")
     def on_community_updated(self, event):

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.api import create_community, member_of
+from tests.support.api import create_community, member_of, members_copied
 from tests.support.polling import until
 
 
@@ -14,8 +14,9 @@ def guild(platform, acme):
     ann, bob = acme.user("ann"), acme.user("bob")
     community = create_community(platform, ann)
     member_of(platform, community["id"], bob)
-    until(lambda: platform.call("POST", f"/v1/communities/{community['id']}/artifacts", bob,
-                                {"kind": "guide"}).status_code == 400, what="knowledge knowing the community")
+    members_copied(platform, "knowledge", community["id"], 2)
+    until(lambda: platform.call("GET", f"/v1/communities/{community['id']}/artifacts", bob).status_code == 200,
+          what="knowledge knowing the community")
     return community
 
 

@@ -1,7 +1,16 @@
 """The outbox on a real broker and store: a worker's events go out when it ends, once."""
+import datetime
+
+import eventlet
+import pytest
+from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 
-from commonplace.outbox import pending_events
+from commonplace.batch_publisher import BatchPublisher
+from commonplace.clock import now
+from commonplace.outbox import (
+    CLAIM, CLAIM_SECONDS, CLAIM_UNTIL, PENDING, Relay, pending_events, push_events, with_events,
+)
 from commonplace.storage import connect
 from services.membership.service import MembershipService
 from tests.integration.conftest import as_actor
@@ -29,3 +38,103 @@ def test_a_workers_events_are_relayed_when_it_ends_not_at_the_next_sweep(contain
     finally:
         client.close()
 
+
+
+def _stored_events(db, count, collections=("things", "others")):
+    """``count`` pending events spread over documents of two collections, times in order."""
+    events = []
+    for n in range(count):
+        event = {"specversion": "1.0", "id": f"e{n:05}", "source": "/commonplace/membership",
+                 "type": "commonplace.membership.bench.happened", "time": f"2030-01-01T00:00:{n // 100:02}.{n % 100:02}Z",
+                 "data": {"n": n}}
+        db[collections[n % len(collections)]].insert_one(with_events({"_id": n}, [event]))
+        events.append(event)
+    return events
+
+
+def _relay(db, amqp_uri, batch_size=50):
+    return Relay(db, BatchPublisher(amqp_uri, get_event_exchange("membership", {})), batch_size)
+
+
+def test_replicas_relay_each_event_once_in_claimed_batches(service_config):
+    client = connect(service_config["STORE_URI"])
+    tap = EventTap(service_config["AMQP_URI"], "membership")
+    try:
+        db = client["membership"]
+        events = _stored_events(db, 600)
+        relays = [_relay(db, service_config["AMQP_URI"]) for _ in range(3)]
+        sent = [eventlet.spawn(relay.run, True) for relay in relays]
+        assert sum(thread.wait() for thread in sent) == 600
+        received = tap.collect(1)
+        assert sorted(e["id"] for e in received) == [e["id"] for e in events]
+        assert all(sent.wait() > 0 for sent in sent), "each relay took batches of its own"
+        assert pending_events(db) == []
+        assert not list(db["things"].find({"$or": [{PENDING: {"$exists": True}}, {CLAIM: {"$exists": True}}]}))
+    finally:
+        for relay in relays:
+            relay.publisher.close()
+        tap.close()
+        client.close()
+
+
+def test_a_batch_the_broker_did_not_take_stays_pending_and_unclaimed(service_config):
+    client = connect(service_config["STORE_URI"])
+    tap = EventTap(service_config["AMQP_URI"], "membership")
+    try:
+        db = client["membership"]
+        events = _stored_events(db, 20)
+        nowhere = Relay(db, BatchPublisher("amqp://guest:guest@127.0.0.1:1/", get_event_exchange("membership", {})), 50)
+        with pytest.raises(OSError):
+            nowhere.run(True)
+        assert len(pending_events(db)) == 20
+        assert db["things"].count_documents({CLAIM: {"$exists": True}}) == 0
+
+        assert _relay(db, service_config["AMQP_URI"]).run(True) == 20
+        assert sorted(e["id"] for e in tap.collect(1)) == [e["id"] for e in events]
+    finally:
+        tap.close()
+        client.close()
+
+
+def test_events_another_relay_holds_wait_until_its_claim_lapses(service_config):
+    client = connect(service_config["STORE_URI"])
+    tap = EventTap(service_config["AMQP_URI"], "membership")
+    try:
+        db = client["membership"]
+        _stored_events(db, 2, collections=("things",))
+        later = now() + datetime.timedelta(seconds=CLAIM_SECONDS)
+        db["things"].update_one({"_id": 0}, {"$set": {CLAIM: "a dead relay", CLAIM_UNTIL: later}})
+        relay = _relay(db, service_config["AMQP_URI"])
+        assert relay.run(True) == 1
+        db["things"].update_one({"_id": 0}, {"$set": {CLAIM_UNTIL: now() - datetime.timedelta(seconds=1)}})
+        assert relay.run(True) == 1
+        assert sorted(e["id"] for e in tap.collect(1)) == ["e00000", "e00001"]
+    finally:
+        tap.close()
+        client.close()
+
+
+def test_an_event_stored_while_its_document_is_relayed_is_kept_and_relayed_next(service_config):
+    client = connect(service_config["STORE_URI"])
+    tap = EventTap(service_config["AMQP_URI"], "membership")
+    try:
+        db = client["membership"]
+        _stored_events(db, 3, collections=("things",))
+        late = {**_stored_events(client["elsewhere"], 1)[0], "id": "late"}
+        relay = _relay(db, service_config["AMQP_URI"])
+        publish = relay.publisher.publish
+
+        def publish_while_a_worker_writes(events):
+            if events[0]["id"] != "late":
+                db["things"].update_one({"_id": 1}, push_events({"$set": {"touched": True}}, [late]))
+            publish(events)
+
+        relay.publisher.publish = publish_while_a_worker_writes
+        assert relay.run(True) == 4  # the first batch's three, then the late one
+        assert sorted(e["id"] for e in tap.collect(1)) == ["e00000", "e00001", "e00002", "late"]
+        assert pending_events(db) == []
+        assert db["things"].find_one({"_id": 1})["touched"] is True
+    finally:
+        relay.publisher.close()
+        tap.close()
+        client.close()

@@ -2,6 +2,7 @@
 import datetime
 import uuid
 
+from commonplace.storage import connect
 from tests.support.polling import until
 
 
@@ -62,6 +63,18 @@ def known_community(platform, token, **fields):
         "GET", f"/v1/communities/{community['id']}/workshops", token).status_code == 200,
         what="the events service knowing the community")
     return community
+
+
+def members_copied(platform, service, community_id, count, timeout=30):
+    """Wait until ``service``'s copy of membership holds ``count`` active members of the
+    community (a test whose race is about something else starts once the copy has caught up)."""
+    client = connect(platform.store_uri)
+    try:
+        copy = client[service]["memberships"]
+        until(lambda: copy.count_documents({"community_id": community_id, "active": True}) >= count,
+              timeout, 0.1, what=f"{service} knowing {count} members")
+    finally:
+        client.close()
 
 
 def member_of(platform, community_id, token):
