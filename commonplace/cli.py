@@ -48,7 +48,7 @@ def run(args):
             "JWT_SECRET is the built-in development secret: anyone can mint tokens. "
             "Set JWT_SECRET before exposing this gateway.")
     if settings["METRICS_PORT"]:
-        start_http_server(settings["METRICS_PORT"], addr="127.0.0.1")
+        start_http_server(settings["METRICS_PORT"], addr=settings["METRICS_ADDRESS"])
     for name in args.services:
         if name != "gateway":  # the gateway keeps nothing in the store
             try:
@@ -146,6 +146,16 @@ def dead_letters(args):
         print(f"{letters.depth(amqp_uri, queue + '.dead'):8}  {queue}.dead")
 
 
+def probe(args):
+    """Exit 0 when this host's process of the service answers that it can serve, 1 otherwise:
+    Kubernetes' readiness and liveness probes."""
+    from commonplace import probe as probes
+
+    ready, status = probes.ask(config.load()["AMQP_URI"], args.service, timeout=args.timeout)
+    print(f"{args.service}: {status}")
+    sys.exit(0 if ready else 1)
+
+
 def reindex(args):
     """Ask every replica of the service to rebuild its search index from the store, then wait
     until one reports an index built since the request."""
@@ -231,6 +241,12 @@ def main(argv=None):
     reindex_parser.add_argument("service", choices=["knowledge"])
     reindex_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the rebuild")
     reindex_parser.set_defaults(func=reindex)
+
+    probe_parser = commands.add_parser(
+        "probe", help="ask this machine's process of a service, over the broker, whether it can serve")
+    probe_parser.add_argument("service", choices=sorted(SERVICES))
+    probe_parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    probe_parser.set_defaults(func=probe)
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)

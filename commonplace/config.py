@@ -36,6 +36,7 @@ SETTINGS = {
     "OUTBOX_INTERVAL": (2.0, float, "seconds between sweeps of unpublished domain events"),
     "OUTBOX_BATCH": (500, int, "documents' events an outbox relay publishes with one wait for confirms"),
     "METRICS_PORT": (0, int, "port for a service's /metrics (0: none; the gateway serves its own)"),
+    "METRICS_ADDRESS": ("127.0.0.1", str, "address a service's /metrics listens on (0.0.0.0 in containers)"),
     "LOG_LEVEL": ("INFO", str, "log level of every process"),
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from marshmallow import Schema, fields
 
 from commonplace.errors import ServiceOutage
+from commonplace.probe import Probe
 from commonplace.rpc import ServiceRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import openapi_document
@@ -34,6 +35,7 @@ def _health(proxy):
 
 
 class OperationsRoutes(Routes):
+    probe = Probe()  # each gateway process answers probes of itself
     def _service_proxies(self):
         """{service name: a proxy} of every service some route calls (one, where several reach it)."""
         proxies = {}
