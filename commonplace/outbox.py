@@ -216,8 +216,11 @@ class Outbox(DependencyProvider):
         config = self.container.config
         self.publisher = BatchPublisher(config["AMQP_URI"], get_event_exchange(self.container.service_name, config),
                                         confirm_timeout=CLAIM_SECONDS)
-        self.relayer = Relay(self.store.database(), self.publisher, config["OUTBOX_BATCH"],
-                             filter(None, config.get("FAILPOINTS", "").split(",")))
+        failpoints = set(filter(None, config.get("FAILPOINTS", "").split(",")))
+        self.relayer = Relay(self.store.database(), self.publisher, config["OUTBOX_BATCH"], failpoints)
+        # Fault injection for the outage tests: events wait for the sweep, as if the relay
+        # after their worker had failed.
+        self.after_workers = "outbox.sweeps_only" not in failpoints
         self.interval = config["OUTBOX_INTERVAL"]
         self._lock = Semaphore()
         self._again = False
@@ -237,7 +240,7 @@ class Outbox(DependencyProvider):
         self._writes_before[worker_ctx] = _writes
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        if self._writes_before.pop(worker_ctx, _writes) != _writes:
+        if self._writes_before.pop(worker_ctx, _writes) != _writes and self.after_workers:
             self.relay_safely()
 
     def worker_teardown(self, worker_ctx):

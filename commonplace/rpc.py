@@ -8,7 +8,9 @@ persistent message, waiting for the broker's confirm. Here:
   service that comes back later never acts on a call whose caller was told 504;
 * a call to a service no process of which is running (its RPC queue has no consumer, or
   does not exist) raises ``ServiceUnavailable`` (503) at once; the broker is asked at most
-  once a second;
+  once a second. So does a call while the broker cannot be reached: a request is tried on a
+  fresh connection once (a pooled one may have died with a broker restart), never retried
+  for longer;
 * requests and replies are transient and unconfirmed: a lost one costs the caller its
   deadline, which a confirm would not save, and the confirm round trip was a large part of
   every call. Domain events keep their confirms (``commonplace.outbox``);
@@ -19,7 +21,10 @@ import time
 from functools import partial
 
 import eventlet
-from nameko.amqp.publish import Publisher, get_connection
+from amqp.exceptions import RecoverableConnectionError
+from kombu import Connection
+from kombu.exceptions import OperationalError
+from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
     NON_PERSISTENT, SERIALIZER_CONFIG_KEY,
@@ -34,6 +39,8 @@ from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
 from commonplace.storage import StoreClient
 
 PRESENCE_TTL = 1.0  # seconds an answer about a service's presence is kept
+# What reaching a broker that is not there raises, from the socket up through kombu.
+BROKER_DOWN = (OSError, OperationalError, RecoverableConnectionError)
 
 
 class UnconfirmedPublisher(Publisher):
@@ -41,6 +48,7 @@ class UnconfirmedPublisher(Publisher):
 
     use_confirms = False
     delivery_mode = NON_PERSISTENT
+    retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
     def publish(self, payload, **kwargs):
         # nameko asks for mandatory delivery to detect unknown services, which only works with
@@ -72,8 +80,13 @@ class ServicePresence(SharedExtension):
         return known[0]
 
     def _consumed(self, queue_name):
-        with get_connection(self.amqp_uri) as connection:
-            channel = connection.channel()
+        # A connection of its own, not the pool's: a pooled connection that failed while the
+        # broker was down is left unusable (kombu's transport is gone from under it).
+        with Connection(self.amqp_uri, connect_timeout=PRESENCE_TTL) as connection:
+            try:
+                channel = connection.channel()
+            except BROKER_DOWN as error:
+                raise ServiceUnavailable("the message broker cannot be reached") from error
             try:
                 return channel.queue_declare(queue=queue_name, passive=True).consumer_count > 0
             except Exception:
@@ -107,7 +120,11 @@ class DeadlineProxy:
                     if not rpc_proxy.presence.running(service_name):
                         raise ServiceUnavailable(f"the {service_name} service is not running")
                     replies_ready.wait()
-                    return method.call_async(*args, **kwargs).result()
+                    try:
+                        reply = method.call_async(*args, **kwargs)
+                    except BROKER_DOWN as error:
+                        raise ServiceUnavailable("the message broker cannot be reached") from error
+                    return reply.result()
             except eventlet.Timeout:
                 raise ServiceTimeout(
                     f"the {service_name} service did not answer within {timeout:g} s"
