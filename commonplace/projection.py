@@ -32,6 +32,7 @@ from commonplace.permissions import is_manager, require_visible
 from commonplace.visibility import can_see
 from commonplace.rpc import ServiceRpc
 from commonplace.storage import StoreClient
+from commonplace.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Communities:
         self.communities = db["communities"]
         self.memberships = db["memberships"]
         self.sync = db["projection_sync"]
+        self.turns = Turns(db)
 
     def prepare(self):
         self.memberships.create_index("user_id")
@@ -248,6 +250,8 @@ class FollowsMembership:
         """Bring the copy level with the membership service: at start, then every few minutes;
         after a failure (membership down) again within seconds. Logs only what it changed."""
         started = now()
+        if not self.communities.turns.take("membership catch-up", CATCH_UP_RETRY_SECONDS / 2, started):
+            return  # another replica of this service has this turn
         last = self.communities.last_catch_up()
         if last is not None and started - last < CATCH_UP_EVERY:
             return

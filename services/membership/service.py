@@ -3,6 +3,8 @@
 Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for the change
 and its domain events, and hands both to the store in one write.
 """
+from nameko.timer import timer
+
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.health import HealthCheck
@@ -16,6 +18,8 @@ from services.membership import domain
 from services.membership import schemas as s
 from services.membership.store import MembershipRepository
 
+RECOUNT_SECONDS = 60
+
 
 class MembershipService(HealthCheck):
     name = "membership"
@@ -24,6 +28,13 @@ class MembershipService(HealthCheck):
     outbox = Outbox()
     actor = CurrentActor()
     metrics = Metrics()
+
+    @timer(interval=RECOUNT_SECONDS)
+    def recount(self):
+        """Counts a replica that died between a membership's write and its count's left off are
+        put right within a minute, by one replica."""
+        if self.store.turns.take("recount", RECOUNT_SECONDS):
+            self.store.recount_members()
 
     def _see(self, community_id):
         """(actor, community, actor's membership) for a community the actor may see."""

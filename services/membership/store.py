@@ -19,6 +19,7 @@ from commonplace.ids import pair_id
 from commonplace.migrations import move_to_person_ids
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from commonplace.turns import Turns
 
 
 class MembershipRepository:
@@ -30,6 +31,7 @@ class MembershipRepository:
         self.join_requests = db["join_requests"]
         self.invitations = db["invitations"]
         self.profiles = db["profiles"]
+        self.turns = Turns(db)
 
     def prepare(self):
         """Indexes, and member counts recounted in case a crash fell between two writes."""

@@ -133,7 +133,9 @@ class NotificationsService(HealthCheck, KeepsInboxes):
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def forget_old_events(self):
-        """The feed keeps EVENT_FEED_RETENTION_DAYS of events."""
+        """The feed keeps EVENT_FEED_RETENTION_DAYS of events (one replica a turn does it)."""
+        if not self.store.turns.take("feed retention", RETENTION_CHECK_SECONDS):
+            return
         self.store.forget_before(now() - datetime.timedelta(days=self.config["EVENT_FEED_RETENTION_DAYS"]))
 
     # webhooks

@@ -17,6 +17,7 @@ from commonplace.errors import Conflict
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 from commonplace.storage import insert_new
+from commonplace.turns import Turns
 
 KEY_USE_GRANULARITY_SECONDS = 60  # last_used_at is a rough time: not one write per request
 
@@ -28,6 +29,7 @@ class NotificationsRepository:
         self.counters = db["counters"]
         self.webhooks = db["webhooks"]
         self.deliveries = db["deliveries"]
+        self.turns = Turns(db)
 
     def prepare(self):
         self.api_keys.create_index("hash", unique=True)

@@ -76,3 +76,17 @@ def test_concurrent_updates_of_one_document_are_each_applied_once(memory_db):
     assert counters.find_one({"_id": "c"})["n"] == 200
     assert sum(1 for c in claimed if c is not None) == 10
     assert counters.find_one({"_id": "c"})["taken"] == 10
+
+
+def test_a_turn_goes_to_one_taker_until_it_lapses(memory_db):
+    import datetime
+
+    from commonplace.turns import Turns
+
+    at = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    turns = [Turns(memory_db("turns")) for _ in range(2)]
+    taken = _at_once(lambda n: turns[n % 2].take("recount", 60, at), 8)
+    assert taken.count(True) == 1
+    assert not turns[0].take("recount", 60, at + datetime.timedelta(seconds=59))
+    assert turns[1].take("recount", 60, at + datetime.timedelta(seconds=60))
+    assert turns[0].take("another job", 60, at)
