@@ -10,11 +10,29 @@ import subprocess
 import time
 from urllib.parse import urlparse
 
+from amqp.exceptions import RecoverableConnectionError
 from kombu import Connection
+from kombu.exceptions import OperationalError
 
 
 class BrokerUnavailable(RuntimeError):
     pass
+
+
+# What using a connection to a broker that has gone raises, from the socket up through kombu.
+LOST = (OSError, OperationalError, RecoverableConnectionError)
+
+
+def settled(action, what, log):
+    """Run ``action`` (an ack, a reply, a republish) on a message; when the broker has gone
+    meanwhile, log it and carry on: the broker delivers an unsettled message again once it is
+    back, and nameko would otherwise kill the whole service over one lost ack."""
+    try:
+        action()
+        return True
+    except LOST as error:
+        log.warning("the broker went away before %s (%r); it will be delivered again", what, error)
+        return False
 
 
 def answers(amqp_uri, timeout=3):

@@ -22,6 +22,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from pymongo.errors import DuplicateKeyError
 
+from commonplace.broker import settled
 from commonplace.clock import now
 from commonplace.metrics import EVENTS_HANDLED
 from commonplace.storage import StoreClient
@@ -96,15 +97,18 @@ class DomainEventHandler(EventHandler):
         if not isinstance(body, dict):
             self._count("dead_lettered")
             log.error("handler %s got a message that is not an event; dead-lettered", self.method_name)
-            message.reject(requeue=False)
+            settled(lambda: message.reject(requeue=False), "a message was dead-lettered", log)
             return
         if not self._claim(self._key(body), message):
             self._count("duplicate")
-            self.queue_consumer.ack_message(message)
+            settled(lambda: self.queue_consumer.ack_message(message), "a duplicate was acknowledged", log)
             return
         super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        settled(lambda: self._settle(message, exc_info), f"an event of {self.method_name} was settled", log)
+
+    def _settle(self, message, exc_info):
         body = message.payload
         key = self._key(body)
         if exc_info is None:

@@ -20,10 +20,10 @@ persistent message, waiting for the broker's confirm. Here:
 import time
 from functools import partial
 
+import logging
+
 import eventlet
-from amqp.exceptions import RecoverableConnectionError
 from kombu import Connection
-from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
@@ -35,12 +35,13 @@ from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_r
 
 from commonplace import idempotency
 from commonplace.actor import CONTEXT_KEY as ACTOR
+from commonplace.broker import LOST, settled
 from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
 from commonplace.storage import StoreClient
 
+log = logging.getLogger(__name__)
+
 PRESENCE_TTL = 1.0  # seconds an answer about a service's presence is kept
-# What reaching a broker that is not there raises, from the socket up through kombu.
-BROKER_DOWN = (OSError, OperationalError, RecoverableConnectionError)
 
 
 class UnconfirmedPublisher(Publisher):
@@ -85,7 +86,7 @@ class ServicePresence(SharedExtension):
         with Connection(self.amqp_uri, connect_timeout=PRESENCE_TTL) as connection:
             try:
                 channel = connection.channel()
-            except BROKER_DOWN as error:
+            except LOST as error:
                 raise ServiceUnavailable("the message broker cannot be reached") from error
             try:
                 return channel.queue_declare(queue=queue_name, passive=True).consumer_count > 0
@@ -122,7 +123,7 @@ class DeadlineProxy:
                     replies_ready.wait()
                     try:
                         reply = method.call_async(*args, **kwargs)
-                    except BROKER_DOWN as error:
+                    except LOST as error:
                         raise ServiceUnavailable("the message broker cannot be reached") from error
                     return reply.result()
             except eventlet.Timeout:
@@ -165,8 +166,12 @@ class ReplyingRpcConsumer(RpcConsumer):
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        def reply_and_ack():
+            nonlocal result, exc_info
+            result, exc_info = responder.send_response(result, exc_info)
+            self.queue_consumer.ack_message(message)
+
+        settled(reply_and_ack, "an RPC request was answered", log)
         return result, exc_info
 
 

@@ -163,18 +163,25 @@ def test_a_replica_of_each_service_killed_mid_flow_loses_and_doubles_nothing(rep
         until(lambda: sum(a is not None for a in answers) >= 10, 60, 0.05, what="the flow under way")
         for name in victims:
             platform.processes[name].send_signal(signal.SIGKILL)
-        if not ON_WIRE:  # the only process of each: started again
-            for name in victims:
-                platform.processes[name].wait()
-                platform.start(name)
+        if not ON_WIRE:  # the only process of each: started again at once
+            restart(victims)
+
+    def restart(names):
+        for name in names:
+            platform.processes.pop(name).wait()
+            platform.start(name.partition("-")[0], replica=name)
 
     killer = threading.Thread(target=kill_midway)
     killer.start()
     _at_once(join_then_register, 40, workers=20)
     killer.join()
-    for name in victims:
-        if ON_WIRE:
-            platform.processes.pop(name).wait()
+    if ON_WIRE:
+        # As Kubernetes would, once the flow is over: the killed services' replicas start again
+        # (a replica that dies between a seat's or turn's count and its registration leaves a
+        # count off until a process of the service starts and recounts; see docs/storage.md).
+        restart(victims[:2])
+        platform.processes.pop(victims[2]).wait()
+        platform.gateways = platform.gateways[:1]
     platform.wait_healthy(timeout=90, services=["events", "membership"])
 
     joined_ok = {acme.user_id(f"k{n:02}") for n, (join, _) in enumerate(answers) if join is not None and join.status_code == 201}
@@ -201,8 +208,12 @@ def test_a_replica_of_each_service_killed_mid_flow_loses_and_doubles_nothing(rep
         waitlisted = sorted(r["position"] for r in registrations if r["status"] == "waitlisted")
         assert len(confirmed) == min(15, len(registrations))
         assert waitlisted == list(range(1, len(waitlisted) + 1))
-        counts = platform.call("GET", path, ann).json()
-        assert (counts["confirmed_count"], counts["waitlist_count"]) == (len(confirmed), len(waitlisted))
+        # Counts a killed replica left off are put right by the next process's recount.
+        def counted():
+            counts = platform.call("GET", path, ann).json()
+            return (counts["confirmed_count"], counts["waitlist_count"]) == (len(confirmed), len(waitlisted))
+
+        until(counted, 60, 0.5, what="the workshop's counts put right")
     finally:
         store.close()
 
