@@ -66,6 +66,12 @@ class MembershipService(HealthCheck):
         return dump(s.ProfileSchema, profile)
 
     @rpc
+    def profiles_of(self, user_ids):
+        """The profiles of those of ``user_ids`` (at most 100) who have one, for a service whose
+        copy has not heard of them yet. Internal."""
+        return dump(s.ProfileSchema, self.store.profiles_of([str(u) for u in list(user_ids)[:100]]), many=True)
+
+    @rpc
     def export_profiles(self, limit=500, cursor=None):
         """Every profile, a page at a time, for services that keep a copy. Internal."""
         items, next_cursor = self.store.all_profiles(limit=min(int(limit), 1000), cursor=cursor)

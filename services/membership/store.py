@@ -85,6 +85,9 @@ class MembershipRepository:
     def profile(self, user_id):
         return strip_outbox(self.profiles.find_one({"_id": user_id}))
 
+    def profiles_of(self, user_ids):
+        return [strip_outbox(d) for d in self.profiles.find({"_id": {"$in": user_ids}})]
+
     def save_profile(self, profile, previous, events):
         """Store a person's profile as ``previous`` became ``profile``; False when another call
         changed it first (two gateways saw the person at once)."""

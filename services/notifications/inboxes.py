@@ -4,6 +4,7 @@ workshops), their notifications and preferences, and the daily digest.
 """
 from commonplace.boundary import dump, load
 from commonplace.clock import now
+from commonplace.errors import ServiceOutage
 from commonplace.pagination import page
 from commonplace.permissions import MANAGERS
 from commonplace.projection import FollowsMembership
@@ -47,7 +48,7 @@ class KeepsInboxes(FollowsMembership):
         candidates = [c for c in self._concerned(rule, event) if c]
         community = self.communities.get(event.get("community")) if event.get("community") else None
         members = self.communities.members_among(community["_id"], candidates) if community else set()
-        people = self.directory.profiles([*candidates, inbox.acted_by(rule, event), event["data"].get("user_id")])
+        people = self._profiles([*candidates, inbox.acted_by(rule, event), event["data"].get("user_id")])
         told = inbox.addressees(rule, event, candidates, community, people, members)
         if not told:
             return
@@ -60,6 +61,23 @@ class KeepsInboxes(FollowsMembership):
                 person = people.get(notice["user_id"])
                 if person and person.get("email"):
                     self.inbox.add_email(mail.notice_email(notice, person, (community or {}).get("name"), now()))
+
+    def _profiles(self, user_ids):
+        """The profiles of ``user_ids``: the service's copy, and membership for those whose
+        profile event has not been handled yet (it travels on another queue, and may lose the
+        race to the event that names them)."""
+        people = self.directory.profiles(user_ids)
+        missing = sorted({u for u in user_ids if u} - set(people))
+        if missing:
+            try:
+                fetched = self.membership.profiles_of(user_ids=missing)
+            except ServiceOutage:
+                return people  # told without those names or emails, as when nobody has any
+            at = now()
+            for profile in fetched:
+                self.directory.learn_profile(profile, at)
+            people = self.directory.profiles(user_ids)
+        return people
 
     def catching_up(self, started):
         """Profiles come along with membership's catch-up (their events alone miss those made

@@ -52,89 +52,88 @@ def _stored_events(db, count, collections=("things", "others")):
     return events
 
 
-def _relay(db, amqp_uri, batch_size=50):
-    return Relay(db, BatchPublisher(amqp_uri, get_event_exchange("membership", {})), batch_size)
-
-
-def test_replicas_relay_each_event_once_in_claimed_batches(service_config):
+@pytest.fixture
+def store(service_config):
     client = connect(service_config["STORE_URI"])
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def tap(service_config):
     tap = EventTap(service_config["AMQP_URI"], "membership")
-    try:
-        db = client["membership"]
-        events = _stored_events(db, 600)
-        relays = [_relay(db, service_config["AMQP_URI"]) for _ in range(3)]
-        sent = [eventlet.spawn(relay.run, True) for relay in relays]
-        assert sum(thread.wait() for thread in sent) == 600
-        received = tap.collect(1)
-        assert sorted(e["id"] for e in received) == [e["id"] for e in events]
-        assert all(sent.wait() > 0 for sent in sent), "each relay took batches of its own"
-        assert pending_events(db) == []
-        assert not list(db["things"].find({"$or": [{PENDING: {"$exists": True}}, {CLAIM: {"$exists": True}}]}))
-    finally:
-        for relay in relays:
-            relay.publisher.close()
-        tap.close()
-        client.close()
+    yield tap
+    tap.close()
 
 
-def test_a_batch_the_broker_did_not_take_stays_pending_and_unclaimed(service_config):
-    client = connect(service_config["STORE_URI"])
-    tap = EventTap(service_config["AMQP_URI"], "membership")
-    try:
-        db = client["membership"]
-        events = _stored_events(db, 20)
-        nowhere = Relay(db, BatchPublisher("amqp://guest:guest@127.0.0.1:1/", get_event_exchange("membership", {})), 50)
-        with pytest.raises(OSError):
-            nowhere.run(True)
-        assert len(pending_events(db)) == 20
-        assert db["things"].count_documents({CLAIM: {"$exists": True}}) == 0
+@pytest.fixture
+def relay_to(service_config):
+    """Makes relays of a store's pending events (to the test's broker unless told otherwise)."""
+    made = []
 
-        assert _relay(db, service_config["AMQP_URI"]).run(True) == 20
-        assert sorted(e["id"] for e in tap.collect(1)) == [e["id"] for e in events]
-    finally:
-        tap.close()
-        client.close()
+    def make(db, amqp_uri=None, batch_size=50):
+        publisher = BatchPublisher(amqp_uri or service_config["AMQP_URI"], get_event_exchange("membership", {}))
+        made.append(Relay(db, publisher, batch_size))
+        return made[-1]
 
-
-def test_events_another_relay_holds_wait_until_its_claim_lapses(service_config):
-    client = connect(service_config["STORE_URI"])
-    tap = EventTap(service_config["AMQP_URI"], "membership")
-    try:
-        db = client["membership"]
-        _stored_events(db, 2, collections=("things",))
-        later = now() + datetime.timedelta(seconds=CLAIM_SECONDS)
-        db["things"].update_one({"_id": 0}, {"$set": {CLAIM: "a dead relay", CLAIM_UNTIL: later}})
-        relay = _relay(db, service_config["AMQP_URI"])
-        assert relay.run(True) == 1
-        db["things"].update_one({"_id": 0}, {"$set": {CLAIM_UNTIL: now() - datetime.timedelta(seconds=1)}})
-        assert relay.run(True) == 1
-        assert sorted(e["id"] for e in tap.collect(1)) == ["e00000", "e00001"]
-    finally:
-        tap.close()
-        client.close()
-
-
-def test_an_event_stored_while_its_document_is_relayed_is_kept_and_relayed_next(service_config):
-    client = connect(service_config["STORE_URI"])
-    tap = EventTap(service_config["AMQP_URI"], "membership")
-    try:
-        db = client["membership"]
-        _stored_events(db, 3, collections=("things",))
-        late = {**_stored_events(client["elsewhere"], 1)[0], "id": "late"}
-        relay = _relay(db, service_config["AMQP_URI"])
-        publish = relay.publisher.publish
-
-        def publish_while_a_worker_writes(events):
-            if events[0]["id"] != "late":
-                db["things"].update_one({"_id": 1}, push_events({"$set": {"touched": True}}, [late]))
-            publish(events)
-
-        relay.publisher.publish = publish_while_a_worker_writes
-        assert relay.run(True) == 4  # the first batch's three, then the late one
-        assert sorted(e["id"] for e in tap.collect(1)) == ["e00000", "e00001", "e00002", "late"]
-        assert pending_events(db) == []
-        assert db["things"].find_one({"_id": 1})["touched"] is True
-    finally:
+    yield make
+    for relay in made:
         relay.publisher.close()
-        tap.close()
-        client.close()
+
+
+def _ids(events):
+    return sorted(event["id"] for event in events)
+
+
+def test_replicas_relay_each_event_once_in_claimed_batches(store, tap, relay_to):
+    db = store["membership"]
+    events = _stored_events(db, 600)
+    threads = [eventlet.spawn(relay_to(db).run, True) for _ in range(3)]
+    sent = [thread.wait() for thread in threads]
+    assert sum(sent) == 600 and all(sent), f"each relay takes batches of its own: {sent}"
+    assert _ids(tap.collect(1)) == _ids(events)
+    assert pending_events(db) == []
+    assert not list(db["things"].find({"$or": [{PENDING: {"$exists": True}}, {CLAIM: {"$exists": True}}]}))
+
+
+def test_a_batch_the_broker_did_not_take_stays_pending_and_unclaimed(store, tap, relay_to):
+    db = store["membership"]
+    events = _stored_events(db, 20)
+    with pytest.raises(OSError):
+        relay_to(db, amqp_uri="amqp://guest:guest@127.0.0.1:1/").run(True)
+    assert len(pending_events(db)) == 20
+    assert db["things"].count_documents({CLAIM: {"$exists": True}}) == 0
+
+    assert relay_to(db).run(True) == 20
+    assert _ids(tap.collect(1)) == _ids(events)
+
+
+def test_events_another_relay_holds_wait_until_its_claim_lapses(store, tap, relay_to):
+    db = store["membership"]
+    _stored_events(db, 2, collections=("things",))
+    later = now() + datetime.timedelta(seconds=CLAIM_SECONDS)
+    db["things"].update_one({"_id": 0}, {"$set": {CLAIM: "a dead relay", CLAIM_UNTIL: later}})
+    relay = relay_to(db)
+    assert relay.run(True) == 1
+    db["things"].update_one({"_id": 0}, {"$set": {CLAIM_UNTIL: now() - datetime.timedelta(seconds=1)}})
+    assert relay.run(True) == 1
+    assert _ids(tap.collect(1)) == ["e00000", "e00001"]
+
+
+def test_an_event_stored_while_its_document_is_relayed_is_kept_and_relayed_next(store, tap, relay_to):
+    db = store["membership"]
+    _stored_events(db, 3, collections=("things",))
+    late = {**_stored_events(store["elsewhere"], 1)[0], "id": "late"}
+    relay = relay_to(db)
+    publish = relay.publisher.publish
+
+    def publish_while_a_worker_writes(events):
+        if events[0]["id"] != "late":
+            db["things"].update_one({"_id": 1}, push_events({"$set": {"touched": True}}, [late]))
+        publish(events)
+
+    relay.publisher.publish = publish_while_a_worker_writes
+    assert relay.run(True) == 4  # the first batch's three, then the late one
+    assert _ids(tap.collect(1)) == ["e00000", "e00001", "e00002", "late"]
+    assert pending_events(db) == []
+    assert db["things"].find_one({"_id": 1})["touched"] is True

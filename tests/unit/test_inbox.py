@@ -87,6 +87,18 @@ def test_a_join_request_tells_the_managers_at_once_by_email_and_only_once(make):
     assert emails[0]["subject"] == "Rob asks to join Guild" and "Rob asks to join Guild" in emails[0]["html"]
 
 
+def test_a_person_whose_profile_event_has_not_arrived_is_named_from_membership(make):
+    make.directory.people.delete_one({"_id": REQUESTER})
+    worker = make()
+    worker.membership.profiles_of.return_value = [
+        {"user_id": REQUESTER, "organisation": "acme", "name": "Robin", "email": "rob@mail.test", "roles": []}]
+    worker.on_membership_event(_join_request())
+    assert worker.membership.profiles_of.call_args.kwargs == {"user_ids": [REQUESTER]}
+    notice = make.inbox.notifications.find_one({"user_id": OWNER})
+    assert notice["title"] == "Robin asks to join Guild"
+    assert make.directory.profiles([REQUESTER])[REQUESTER]["name"] == "Robin"
+
+
 def test_a_new_workshop_tells_the_members_but_not_who_scheduled_it_and_waits_for_the_digest(make):
     make().on_events_event(_scheduled())
     assert _told(make) == [MEMBER, OWNER, PARTNER]

@@ -213,6 +213,7 @@ def test_a_person_is_profiled_from_their_claims_once_and_again_when_they_change(
     stored = make.repository.profiles.find_one({"_id": "acme:ann"})
     assert stored[OUTBOX][-1]["data"]["changed"] == ["email", "roles"]
     assert make.events.new() == ["profile.updated"]
+    assert [p["name"] for p in make(None).profiles_of(user_ids=["acme:ann", "acme:nobody"])] == ["Ann"]
 
 
 def test_a_profile_changed_meanwhile_is_not_overwritten_with_a_stale_one(make):
