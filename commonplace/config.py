@@ -38,6 +38,8 @@ SETTINGS = {
     "METRICS_PORT": (0, int, "port for a service's /metrics (0: none; the gateway serves its own)"),
     "METRICS_ADDRESS": ("127.0.0.1", str, "address a service's /metrics listens on (0.0.0.0 in containers)"),
     "LOG_LEVEL": ("INFO", str, "log level of every process"),
+    "RECOUNT_INTERVAL": (60.0, float, "seconds between checks of stored counts (members, seats) against "
+                         "their records; a difference seen on two checks in a row is put right"),
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),

@@ -14,6 +14,7 @@ from commonplace.outbox import Outbox
 from commonplace.pagination import page, paginate_list
 from commonplace.permissions import require_manager, require_visible
 from commonplace.projection import FollowsMembership
+from commonplace.recounts import KeepsCountsRight
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from services.events import domain, seating
@@ -23,7 +24,7 @@ from services.events.store import WorkshopRepository
 from services.events.transcript import render_csv
 
 
-class EventsService(HealthCheck, FollowsMembership):
+class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
     name = "events"
 
     store = Storage(WorkshopRepository)

@@ -18,6 +18,8 @@ from commonplace.ids import pair_id
 from commonplace.migrations import move_to_person_ids
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from commonplace.recounts import Recounts
+from commonplace.turns import Turns
 
 UNLIMITED = 10**9
 
@@ -30,17 +32,17 @@ class WorkshopRepository:
     def __init__(self, db):
         self.workshops = db["workshops"]
         self.registrations = db["registrations"]
+        self.turns = Turns(db)
+        self.recounts = Recounts(db)
 
     def prepare(self):
-        """Indexes, and seat counts recounted in case a crash fell between two writes."""
+        """Indexes, and records kept in older shapes brought to today's."""
         self.workshops.create_index([("community_id", ASCENDING), ("order_key", ASCENDING)])
         self.workshops.create_index("order_key")
         self.registrations.create_index("workshop_id")
         self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING)])
         self.registrations.create_index("user_id")
         self.migrate_person_ids()
-        for workshop in self.workshops.find({"status": "scheduled"}, {"_id": 1}):
-            self.recount_seats(workshop["_id"])
 
     def migrate_person_ids(self):
         """Give registrations and facilitators kept before persons were an organisation's the
@@ -57,15 +59,26 @@ class WorkshopRepository:
     def ping(self):
         self.workshops.find_one({}, {"_id": 1})
 
-    def recount_seats(self, workshop_id):
-        workshop = self.workshops.find_one({"_id": workshop_id})
-        confirmed = self.registrations.count_documents({"workshop_id": workshop_id, "status": "confirmed"})
-        waitlisted = self.registrations.count_documents({"workshop_id": workshop_id, "status": "waitlisted"})
-        capacity = workshop.get("capacity")
-        self.workshops.update_one({"_id": workshop_id}, {"$set": {
-            "confirmed_count": confirmed, "waitlist_count": waitlisted,
-            "seats_left": UNLIMITED if capacity is None else capacity - confirmed,
-        }})
+    def recount(self):
+        """Scheduled workshops' seat and waitlist counts checked against their registrations, and
+        those a process left off put right (``commonplace.recounts``); the workshops put right."""
+        counts = {}
+        for row in self.registrations.aggregate([
+            {"$match": {"status": {"$in": ["confirmed", "waitlisted"]}}},
+            {"$group": {"_id": {"workshop": "$workshop_id", "status": "$status"}, "count": {"$sum": 1}}},
+        ]):
+            counts[(row["_id"]["workshop"], row["_id"]["status"])] = row["count"]
+        differences = {}
+        fields = {"capacity": 1, "confirmed_count": 1, "waitlist_count": 1, "seats_left": 1}
+        for workshop in self.workshops.find({"status": "scheduled"}, fields):
+            confirmed = counts.get((workshop["_id"], "confirmed"), 0)
+            capacity = workshop.get("capacity")
+            counted = {"confirmed_count": confirmed, "waitlist_count": counts.get((workshop["_id"], "waitlisted"), 0),
+                       "seats_left": UNLIMITED if capacity is None else capacity - confirmed}
+            stored = {key: workshop.get(key) for key in ("capacity", *counted)}
+            if any(stored[key] != value for key, value in counted.items()):
+                differences[workshop["_id"]] = (stored, counted)
+        return self.recounts.settle(self.workshops, differences)
 
     # workshops
 

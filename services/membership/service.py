@@ -3,8 +3,6 @@
 Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for the change
 and its domain events, and hands both to the store in one write.
 """
-from nameko.timer import timer
-
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.health import HealthCheck
@@ -12,29 +10,20 @@ from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
 from commonplace.pagination import page
 from commonplace.permissions import require_manager, require_visible
+from commonplace.recounts import KeepsCountsRight
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from services.membership import domain
 from services.membership import schemas as s
 from services.membership.store import MembershipRepository
 
-RECOUNT_SECONDS = 60
-
-
-class MembershipService(HealthCheck):
+class MembershipService(HealthCheck, KeepsCountsRight):
     name = "membership"
 
     store = Storage(MembershipRepository)
     outbox = Outbox()
     actor = CurrentActor()
     metrics = Metrics()
-
-    @timer(interval=RECOUNT_SECONDS)
-    def recount(self):
-        """Counts a replica that died between a membership's write and its count's left off are
-        put right within a minute, by one replica."""
-        if self.store.turns.take("recount", RECOUNT_SECONDS):
-            self.store.recount_members()
 
     def _see(self, community_id):
         """(actor, community, actor's membership) for a community the actor may see."""

@@ -19,6 +19,7 @@ from commonplace.ids import pair_id
 from commonplace.migrations import move_to_person_ids
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from commonplace.recounts import Recounts
 from commonplace.turns import Turns
 
 
@@ -32,9 +33,10 @@ class MembershipRepository:
         self.invitations = db["invitations"]
         self.profiles = db["profiles"]
         self.turns = Turns(db)
+        self.recounts = Recounts(db)
 
     def prepare(self):
-        """Indexes, and member counts recounted in case a crash fell between two writes."""
+        """Indexes, and records kept in older shapes brought to today's."""
         self.communities.create_index([("organisation", ASCENDING), ("slug", ASCENDING)], unique=True)
         self.memberships.create_index("community_id")
         self.memberships.create_index("user_id")
@@ -42,7 +44,6 @@ class MembershipRepository:
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
         self.migrate_person_ids()
-        self.recount_members()
 
     def migrate_person_ids(self):
         """Give records kept before persons were an organisation's the person's id
@@ -60,8 +61,9 @@ class MembershipRepository:
                     change["pending_key"] = pair_id(record["community_id"], person)
                 collection.update_one({"_id": record["_id"]}, {"$set": change})
 
-    def recount_members(self):
-        """Member and owner counts from the memberships themselves."""
+    def recount(self):
+        """Member and owner counts checked against the memberships themselves, and those a
+        process left off put right (``commonplace.recounts``); the communities put right."""
         counts = {}
         # Grouped by role, not by an expression: the wire server (FerretDB) has no $eq in $group.
         for row in self.memberships.aggregate([
@@ -71,11 +73,13 @@ class MembershipRepository:
             members, owners = counts.get(row["_id"]["community"], (0, 0))
             owners += row["count"] if row["_id"]["role"] == "owner" else 0
             counts[row["_id"]["community"]] = (members + row["count"], owners)
+        differences = {}
         for community in self.communities.find({}, {"member_count": 1, "owner_count": 1}):
             members, owners = counts.get(community["_id"], (0, 0))
-            if (community.get("member_count"), community.get("owner_count")) != (members, owners):
-                self.communities.update_one({"_id": community["_id"]},
-                                            {"$set": {"member_count": members, "owner_count": owners}})
+            stored = {"member_count": community.get("member_count"), "owner_count": community.get("owner_count")}
+            if (stored["member_count"], stored["owner_count"]) != (members, owners):
+                differences[community["_id"]] = (stored, {"member_count": members, "owner_count": owners})
+        return self.recounts.settle(self.communities, differences)
 
     def ping(self):
         self.organisations.find_one({}, {"_id": 1})
@@ -172,7 +176,7 @@ class MembershipRepository:
     # memberships
 
     def _count_member(self, community_id, change):
-        # A second write: a crash before it leaves the count off by one until the next start.
+        # A second write: a crash before it leaves the count off until a recount puts it right.
         self.communities.update_one({"_id": community_id}, {"$inc": {"member_count": change}})
 
     def membership(self, community_id, user_id):

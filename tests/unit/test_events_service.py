@@ -266,3 +266,39 @@ def test_transcript_cells_that_would_start_a_formula_are_kept_as_text():
         {"workshop_id": "w1", "title": "=HYPERLINK(\"http://evil\")", "community": "+1", "credits": 2}],
         "total_credits": 2}))))
     assert rows[1][1] == "'=HYPERLINK(\"http://evil\")" and rows[1][3] == "'+1"
+
+
+def test_seat_counts_a_killed_process_left_off_are_put_right_but_a_claim_in_flight_is_not(make):
+    workshop = _workshop(make, capacity=3)
+    bob, cat = make.join("bob"), make.join("cat")
+    make(bob).register(workshop_id=workshop["id"])
+    # cat's seat claimed, the process killed before the registration was stored.
+    assert make.repository.claim_seat(workshop["id"])
+    assert make.repository.recount() == []
+    assert make.repository.recount() == [workshop["id"]]
+    stored = make.repository.workshop(workshop["id"])
+    assert (stored["confirmed_count"], stored["seats_left"], stored["waitlist_count"]) == (1, 2, 0)
+    # A claim in flight at one check and completed before the next is left as it is.
+    assert make.repository.claim_seat(workshop["id"])
+    make.repository.recount()
+    make.repository.add_registration(
+        {"_id": f"{workshop['id']}:acme:cat", "workshop_id": workshop["id"], "community_id": "c1",
+         "user_id": "acme:cat", "status": "confirmed"}, [])
+    assert make.repository.recount() == []
+    assert make.repository.workshop(workshop["id"])["confirmed_count"] == 2
+    assert make.repository.recount() == []
+
+
+def test_a_count_that_moved_between_two_checks_is_not_overwritten(make):
+    from commonplace.recounts import Recounts
+
+    workshop = _workshop(make, capacity=3)
+    workshops, recounts = make.repository.workshops, Recounts(make.repository.workshops.database)
+    stored, counted = {"confirmed_count": 5}, {"confirmed_count": 0}
+    workshops.update_one({"_id": workshop["id"]}, {"$set": stored})
+    recounts.settle(workshops, {workshop["id"]: (stored, counted)})
+    workshops.update_one({"_id": workshop["id"]}, {"$set": {"confirmed_count": 6}})
+    # The check saw 5 twice (the registrations read before the write), but the store holds 6:
+    # the compare-and-set leaves it for the next check.
+    assert recounts.settle(workshops, {workshop["id"]: (stored, counted)}) == []
+    assert make.repository.workshop(workshop["id"])["confirmed_count"] == 6

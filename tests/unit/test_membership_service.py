@@ -143,12 +143,15 @@ def test_export_pages_through_every_active_membership(make):
     assert users == {"ann", "bob", "cat"} and second["next_cursor"] is None
 
 
-def test_member_counts_are_recounted_at_start(make):
+def test_a_member_count_left_off_is_put_right_on_the_second_check_that_sees_it(make):
     community = _community(make)
     make(actor("bob")).join(community_id=community["id"])
     make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"member_count": 9}})
-    make.repository.prepare()
+    assert make.repository.recount() == []  # seen once: perhaps a join between its two writes
+    assert make.repository.community(community["id"])["member_count"] == 9
+    assert make.repository.recount() == [community["id"]]
     assert make.repository.community(community["id"])["member_count"] == 2
+    assert make.repository.recount() == []
 
 
 def test_last_owner_rule_holds_when_the_check_races(make):
@@ -165,11 +168,21 @@ def test_last_owner_rule_holds_when_the_check_races(make):
     assert make.repository.membership(community["id"], "bob")["role"] == "owner"
 
 
-def test_owner_counts_are_recounted_at_start(make):
+def test_owner_counts_left_off_are_put_right_but_a_join_in_flight_is_not_undone(make):
     community = _community(make)
     make.repository.communities.update_one({"_id": community["id"]}, {"$set": {"owner_count": 5}})
-    make.repository.prepare()
+    make.repository.recount()
+    make.repository.recount()
     assert make.repository.owner_count(community["id"]) == 1
+    # A join stored but not yet counted when a check ran, then counted before the next one:
+    # the first check's difference is forgotten, and the count is left as the join made it.
+    make.repository.memberships.insert_one({
+        "_id": f"{community['id']}:bob", "community_id": community["id"], "user_id": "bob",
+        "organisation": "acme", "role": "member", "active": True})
+    make.repository.recount()
+    make.repository.communities.update_one({"_id": community["id"]}, {"$inc": {"member_count": 1}})
+    assert make.repository.recount() == []
+    assert make.repository.community(community["id"])["member_count"] == 2
 
 
 def test_a_community_the_store_refuses_leaves_no_owner_behind(make, monkeypatch):
