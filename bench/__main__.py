@@ -2,8 +2,9 @@
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
 against the floor), which is what profiling the read path needs; ``python -m bench knowledge``,
-``webhooks``, ``inbox`` and ``outbox`` only those benchmarks (bench/knowledge.py,
-bench/webhooks.py, bench/inbox.py, bench/outbox.py).
+``webhooks``, ``inbox``, ``outbox`` and ``scale`` only those benchmarks (bench/knowledge.py,
+bench/webhooks.py, bench/inbox.py, bench/outbox.py, bench/scale.py: growth and concurrency
+curves, the longest of them).
 """
 import eventlet
 
@@ -23,7 +24,7 @@ from contextlib import nullcontext  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench import inbox, knowledge, outbox, webhooks  # noqa: E402
+from bench import inbox, knowledge, outbox, scale, webhooks  # noqa: E402
 from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
 from commonplace import config  # noqa: E402
 from tests.support.platform import Platform, free_port  # noqa: E402
@@ -198,8 +199,13 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox"],
-                        help="run only the read comparison, the knowledge, webhook, inbox or outbox benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox", "scale"],
+                        help="run only the read comparison, the knowledge, webhook, inbox, outbox or scale benchmarks")
+    parser.add_argument("--scale-stores", default=",".join(scale.STORES),
+                        help="stores of the growth run (embedded, wire)")
+    parser.add_argument("--scale-factors", default=",".join(map(str, scale.FACTORS)),
+                        help="data sizes of the growth run, as multiples of the 1x data")
+    parser.add_argument("--no-curves", action="store_true", help="leave the concurrency curves out")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
@@ -209,8 +215,11 @@ def main(argv=None):
         results = {}
         if args.only in (None, "outbox"):
             results.update(outbox.run(amqp_uri))
+        if args.only in (None, "scale"):
+            results.update(scale.run(amqp_uri, args.scale_stores.split(","),
+                                     [int(f) for f in args.scale_factors.split(",")], not args.no_curves))
         floor = Floor(amqp_uri, root) if args.only in (None, "reads") else None
-        platform = start_platform(amqp_uri, root) if args.only != "outbox" else None
+        platform = start_platform(amqp_uri, root) if args.only not in ("outbox", "scale") else None
         try:
             if args.only in (None, "reads"):
                 owner, community = seed(platform)

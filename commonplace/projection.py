@@ -44,6 +44,13 @@ COMMUNITY_FIELDS = ("organisation", "name", "domain", "visibility", "partners", 
 EXPORT_PAGE = 500
 
 
+def copied_membership(membership, active):
+    """(key, fields) of a membership as a copy holds it."""
+    return pair_id(membership["community_id"], membership["user_id"]), {
+        "community_id": membership["community_id"], "user_id": membership["user_id"],
+        "organisation": membership.get("organisation"), "role": membership["role"], "active": active}
+
+
 def apply_newer(collection, document_id, fields, as_of):
     """Upsert ``fields`` into a copied document unless the stored state is newer than ``as_of``;
     whether anything but ``as_of`` changed."""
@@ -131,10 +138,7 @@ class Communities:
         self.communities.update_one({"_id": community_id}, {"$addToSet": {"partners": partner}})
 
     def apply_membership(self, membership, active, as_of):
-        fields = {"community_id": membership["community_id"], "user_id": membership["user_id"],
-                  "organisation": membership.get("organisation"), "role": membership["role"],
-                  "active": active}
-        key = pair_id(membership["community_id"], membership["user_id"])
+        key, fields = copied_membership(membership, active)
         return apply_newer(self.memberships, key, fields, as_of)
 
     def end_memberships_missing_from(self, present_keys, before):

@@ -28,6 +28,17 @@ def order_key(starts_at, workshop_id):
     return f"{isoformat(starts_at)}|{workshop_id}"
 
 
+def stored_workshop(workshop):
+    """A new workshop as stored: with its counts, and the key that sorts it by start."""
+    capacity = workshop["capacity"]
+    return {
+        **workshop, "confirmed_count": 0, "waitlist_count": 0, "waitlist_next": 0,
+        "seats_left": UNLIMITED if capacity is None else capacity,
+        "rating_sum": 0, "rating_count": 0,
+        "order_key": order_key(workshop["starts_at"], workshop["_id"]),
+    }
+
+
 class WorkshopRepository:
     def __init__(self, db):
         self.workshops = db["workshops"]
@@ -83,14 +94,7 @@ class WorkshopRepository:
     # workshops
 
     def add_workshop(self, workshop, events):
-        capacity = workshop["capacity"]
-        document = {
-            **workshop, "confirmed_count": 0, "waitlist_count": 0, "waitlist_next": 0,
-            "seats_left": UNLIMITED if capacity is None else capacity,
-            "rating_sum": 0, "rating_count": 0,
-            "order_key": order_key(workshop["starts_at"], workshop["_id"]),
-        }
-        self.workshops.insert_one(with_events(document, events))
+        self.workshops.insert_one(with_events(stored_workshop(workshop), events))
 
     def workshop(self, workshop_id):
         return strip_outbox(self.workshops.find_one({"_id": workshop_id}))

@@ -22,12 +22,12 @@ class Platform:
     """Starts and stops service processes on one store and broker, and calls the gateway.
     ``close()`` stops them all, and the store's server if it has one."""
 
-    def __init__(self, root, amqp_uri, **env):
+    def __init__(self, root, amqp_uri, store=None, **env):
         self.root = root
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._owned = contextlib.ExitStack()
-        self.store_uri = self._store(root)
+        self.store_uri = self._store(root, store or os.environ.get(TEST_STORE, "embedded"))
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": self.store_uri,
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
@@ -41,8 +41,9 @@ class Platform:
         self.processes = {}
         self.http = requests.Session()
 
-    def _store(self, root):
-        if os.environ.get(TEST_STORE) == "wire":
+    def _store(self, root, kind):
+        """A ``kind`` of store: "wire" (a MongoDB wire server of its own) or "embedded"."""
+        if kind == "wire":
             from commonplace import wire_server
 
             return self._owned.enter_context(wire_server.running(root / "wire", root / "wire.log"))

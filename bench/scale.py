@@ -1,0 +1,267 @@
+"""Growth and concurrency curves through the gateway.
+
+Growth: for each store (the embedded store, the MongoDB wire server) and each factor (1×, 10×,
+100×), a fresh platform holds ``10f`` communities, ``100f`` people each a member of ten of them
+(``1,000f`` memberships; community 0 holds everyone), ``100f`` workshops (ten a community, half
+of them past) and twenty registrations a person (``2,000f``; the past ones attended), and six
+requests are timed: list communities, a member page from the middle of community 0, my
+communities, community 0's workshops, register, transcript. The data is written straight
+into the services' stores, in the shapes the services write (their domain functions and stored
+forms) and with each service's copy of membership as a catch-up would leave it: seeding
+100,000 memberships through the gateway would take longer than the measurements.
+
+Concurrency: on 10× data, the read (``GET /v1/communities/{id}``), joins and registrations at
+concurrency 10, 50 and 100, with one process per service on each store, and with replicas
+(3 events, 2 membership, 2 gateways) on the wire server.
+
+Only membership, events and the gateway run: the requests timed touch nothing else.
+"""
+import datetime
+import pathlib
+import tempfile
+
+import requests
+
+from bench.load import closed_loop
+from commonplace.actor import Actor, person_id
+from commonplace.boundary import load
+from commonplace.clock import now
+from commonplace.ids import pair_id
+from commonplace.pagination import encode_cursor
+from commonplace.projection import COMMUNITY_FIELDS, copied_membership
+from commonplace.storage import connect
+from services.events import domain as events_domain
+from services.events import schemas as events_schemas
+from services.events.store import stored_workshop
+from services.membership import domain as membership_domain
+from services.membership import schemas as membership_schemas
+from tests.support.platform import Platform, free_port
+from tests.support.polling import until
+
+ORG = "scale"
+STORES = ("embedded", "wire")
+FACTORS = (1, 10, 100)
+REQUESTS, CONCURRENCY, WARM_UP = 200, 10, 20
+CURVE_FACTOR, CURVE_CONCURRENCY = 10, (10, 50, 100)
+CURVE_REQUESTS = {"read": 600, "join": 300, "register": 300}
+REPLICAS = {"events": 2, "membership": 1}  # beyond the first process of each
+BATCH = 5000
+
+
+class Seeded:
+    """What was seeded at ``factor``, and the ids the requests name."""
+
+    def __init__(self, factor, newcomers):
+        self.factor, self.newcomers = factor, newcomers
+        self.communities, self.people, self.workshops = 10 * factor, 100 * factor, 100 * factor
+
+    def circles(self, person):
+        """The communities (by index) ``person`` belongs to: 0, and nine others spread evenly."""
+        others = self.communities - 1
+        return [0] + [1 + (person + k * (others // 9)) % others for k in range(9)]
+
+
+def _user(name):
+    return person_id(ORG, name)
+
+
+def _in_batches(collection, documents):
+    for start in range(0, len(documents), BATCH):
+        collection.insert_many(documents[start:start + BATCH], ordered=False)
+
+
+def seed(store_uri, factor, newcomers):
+    """Write the data of ``factor`` (and ``newcomers`` members of community 0 registered nowhere)
+    into the membership and events stores at ``store_uri``; the ``Seeded`` description."""
+    at = now()
+    seeded = Seeded(factor, newcomers)
+    admin = Actor(user_id="root", roles=("platform_admin",))
+    organisation, _ = membership_domain.register_organisation(admin, {"slug": ORG, "name": "Scale"})
+
+    members = {c: [] for c in range(seeded.communities)}
+    for person in range(seeded.people):
+        for c in seeded.circles(person):
+            members[c].append(f"u{person}")
+    members[0] += [f"n{i}" for i in range(newcomers)]
+
+    communities, memberships = [], []
+    for c in range(seeded.communities):
+        owner = Actor(user_id=_user(members[c][0]), organisation=ORG)
+        data = load(membership_schemas.CommunityCreateSchema, {"name": f"Community {c}", "domain": f"d{c % 7}"})
+        community, owner_membership, _ = membership_domain.create_community(owner, data, True)
+        community.update(member_count=len(members[c]), owner_count=1)
+        communities.append(community)
+        memberships.append(owner_membership)
+        memberships += [membership_domain.new_membership(community["_id"], _user(name), ORG, "member", "join")
+                        for name in members[c][1:]]
+    seeded.community_ids = [c["_id"] for c in communities]
+
+    workshops, registrations = [], []
+    for w in range(seeded.workshops):
+        community = communities[w % seeded.communities]
+        past = (w // seeded.communities) % 2 == 0
+        starts = at - datetime.timedelta(days=1 + w % 30) if past else at + datetime.timedelta(days=7, minutes=w)
+        data = load(events_schemas.WorkshopCreateSchema, {
+            "title": f"Workshop {w}", "format": "workshop", "starts_at": starts.isoformat(),
+            "ends_at": (starts + datetime.timedelta(hours=1)).isoformat(), "timezone": "UTC", "credits": 1})
+        owner = Actor(user_id=_user(members[w % seeded.communities][0]), organisation=ORG)
+        workshop, _ = events_domain.schedule(community, owner, {"role": "owner"}, data,
+                                             starts - datetime.timedelta(days=1))
+        workshops.append(stored_workshop(workshop))
+    by_community = {}
+    for workshop in workshops:
+        by_community.setdefault(workshop["community_id"], []).append(workshop)
+    for person in range(seeded.people):
+        second = seeded.community_ids[seeded.circles(person)[1]]
+        for workshop in by_community[seeded.community_ids[0]] + by_community[second]:
+            registration = events_domain.new_registration(workshop, _user(f"u{person}"), "confirmed", at)
+            if workshop["starts_at"] < at:
+                registration.update(attendance="attended", credits_awarded=workshop["credits"])
+            registrations.append(registration)
+            workshop["confirmed_count"] += 1
+    seeded.future_workshops = [w["_id"] for w in by_community[seeded.community_ids[0]] if w["starts_at"] > at]
+    seeded.middle_member = sorted(m["_id"] for m in memberships
+                                  if m["community_id"] == seeded.community_ids[0])[len(members[0]) // 2]
+
+    client = connect(store_uri)
+    try:
+        membership, events = client["membership"], client["events"]
+        membership["organisations"].insert_one(organisation)
+        _in_batches(membership["communities"], communities)
+        _in_batches(membership["memberships"], memberships)
+        _in_batches(events["communities"], [
+            {"_id": c["_id"], **{k: c[k] for k in COMMUNITY_FIELDS if k in c}, "as_of": at} for c in communities])
+        copies = []
+        for m in memberships:
+            key, fields = copied_membership(m, True)
+            copies.append({"_id": key, **fields, "as_of": at})
+        _in_batches(events["memberships"], copies)
+        # The copy is as a catch-up at ``at`` leaves it; the next is due after the run.
+        events["projection_sync"].insert_one({"_id": "membership", "at": at + datetime.timedelta(days=1)})
+        _in_batches(events["workshops"], workshops)
+        _in_batches(events["registrations"], registrations)
+    finally:
+        client.close()
+    return seeded
+
+
+class Failed:
+    """What a request that got no answer at all counts as."""
+
+    status_code = 599
+
+
+def _send(session, method, url, token):
+    try:
+        return session.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    except requests.RequestException:
+        return Failed()
+
+
+def start(root, amqp_uri, store):
+    """A platform on a new ``store`` ("embedded" or "wire"), its services not started yet."""
+    platform = Platform(root, amqp_uri, store=store, LOG_LEVEL="WARNING", RPC_TIMEOUT="5")
+    platform.gateways = [platform.base]
+    return platform
+
+
+def run_services(platform, replicas=False):
+    """Membership, events and a gateway (with ``replicas``: REPLICAS more, and a second gateway)."""
+    for name in ("membership", "events", "gateway"):
+        platform.start(name)
+    if replicas:
+        for name, count in REPLICAS.items():
+            for n in range(count):
+                platform.start(name, replica=f"{name}-{n + 2}")
+        port = free_port()
+        platform.start("gateway", replica="gateway-2", GATEWAY_ADDRESS=f"127.0.0.1:{port}")
+        platform.gateways.append(f"http://127.0.0.1:{port}")
+    platform.wait_healthy(timeout=300, services=["membership", "events"])
+    for base in platform.gateways:
+        # /healthz answers 503 here (knowledge and notifications do not run), but it answers.
+        until(lambda b=base: _send(requests, "GET", f"{b}/healthz", "").status_code != Failed.status_code,
+              60, 0.2, what=f"the gateway at {base}")
+
+
+def growth_requests(platform, seeded):
+    """name: request(session, index) of the growth run."""
+    base, token = platform.base, platform.token("u0", ORG)
+    big = seeded.community_ids[0]
+    newcomers = [platform.token(f"n{i}", ORG) for i in range(seeded.newcomers)]
+    deep = encode_cursor(seeded.middle_member)
+    return {
+        "list_communities": lambda s, i: _send(s, "GET", f"{base}/v1/communities", token),
+        "member_page_deep": lambda s, i: _send(s, "GET", f"{base}/v1/communities/{big}/members?cursor={deep}", token),
+        "my_communities": lambda s, i: _send(s, "GET", f"{base}/v1/me/communities", token),
+        "community_workshops": lambda s, i: _send(s, "GET", f"{base}/v1/communities/{big}/workshops", token),
+        "register": lambda s, i: _send(
+            s, "POST", f"{base}/v1/workshops/{seeded.future_workshops[i % len(seeded.future_workshops)]}"
+                       "/registrations", newcomers[i]),
+        "transcript": lambda s, i: _send(s, "GET", f"{base}/v1/me/transcript", token),
+    }
+
+
+def growth(amqp_uri, stores=STORES, factors=FACTORS):
+    results = {}
+    for store in stores:
+        for factor in factors:
+            with tempfile.TemporaryDirectory() as directory:
+                platform = start(pathlib.Path(directory), amqp_uri, store)
+                try:
+                    began = datetime.datetime.now()
+                    seeded = seed(platform.store_uri, factor, REQUESTS)
+                    seeding = (datetime.datetime.now() - began).total_seconds()
+                    run_services(platform)
+                    for name, request in growth_requests(platform, seeded).items():
+                        if name != "register":
+                            closed_loop(request, WARM_UP, CONCURRENCY)
+                        results[f"scale_{store}_{factor}x_{name}"] = {
+                            **closed_loop(request, REQUESTS, CONCURRENCY), "seeded_seconds": seeding}
+                finally:
+                    platform.close()
+    return results
+
+
+def curve_requests(platform, seeded, level):
+    """name: request(session, index) at concurrency ``level``, sent to the gateways in turn;
+    joins and registrations by people who have not joined or registered at another level."""
+    big, future = seeded.community_ids[0], seeded.future_workshops
+    offset = CURVE_CONCURRENCY.index(level) * CURVE_REQUESTS["register"]
+    reader = platform.token("u0", ORG)
+    joiners = [platform.token(f"j{level}-{i}", ORG) for i in range(CURVE_REQUESTS["join"])]
+    registrants = [platform.token(f"n{offset + i}", ORG) for i in range(CURVE_REQUESTS["register"])]
+
+    def through(index):
+        return platform.gateways[index % len(platform.gateways)]
+
+    return {
+        "read": lambda s, i: _send(s, "GET", f"{through(i)}/v1/communities/{big}", reader),
+        "join": lambda s, i: _send(s, "POST", f"{through(i)}/v1/communities/{big}/join", joiners[i]),
+        "register": lambda s, i: _send(
+            s, "POST", f"{through(i)}/v1/workshops/{future[i % len(future)]}/registrations", registrants[i]),
+    }
+
+
+def concurrency(amqp_uri):
+    results = {}
+    registrations = CURVE_REQUESTS["register"] * len(CURVE_CONCURRENCY)
+    for store, replicas in (("embedded", False), ("wire", False), ("wire", True)):
+        with tempfile.TemporaryDirectory() as directory:
+            platform = start(pathlib.Path(directory), amqp_uri, store)
+            try:
+                seeded = seed(platform.store_uri, CURVE_FACTOR, registrations)
+                run_services(platform, replicas)
+                setup = "replicas" if replicas else "one_process"
+                for level in CURVE_CONCURRENCY:
+                    requests_at_level = curve_requests(platform, seeded, level)
+                    closed_loop(requests_at_level["read"], WARM_UP, level)
+                    for name, request in requests_at_level.items():
+                        results[f"curve_{store}_{setup}_{name}_c{level}"] = closed_loop(
+                            request, CURVE_REQUESTS[name], level)
+            finally:
+                platform.close()
+    return results
+
+
+def run(amqp_uri, stores=STORES, factors=FACTORS, curves=True):
+    return {**growth(amqp_uri, stores, factors), **(concurrency(amqp_uri) if curves else {})}
