@@ -160,7 +160,9 @@ def _send(session, method, url, token):
 
 def start(root, amqp_uri, store):
     """A platform on a new ``store`` ("embedded" or "wire"), its services not started yet."""
-    platform = Platform(root, amqp_uri, store=store, LOG_LEVEL="WARNING", RPC_TIMEOUT="5")
+    # Production's intervals: the tests' one-second recounts and sweeps would be measured too.
+    platform = Platform(root, amqp_uri, store=store, LOG_LEVEL="WARNING", RPC_TIMEOUT="5",
+                        RECOUNT_INTERVAL="60", OUTBOX_INTERVAL="2")
     platform.gateways = [platform.base]
     return platform
 

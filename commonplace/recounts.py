@@ -8,6 +8,10 @@ when it is seen on two checks in a row with neither the stored count nor the rec
 in between (no request spends a whole interval between two writes), and then with a
 compare-and-set on the values seen, so that a write landing meanwhile wins. What a check saw
 is kept in the service's ``recounts`` collection, so the next check may run on another replica.
+
+A check looks at a slice of the documents (``SLICE``, the next ones in ``_id`` order, round and
+round) and at those whose difference the last check saw, so its cost stays the same however
+many documents there are; a count left off is put right within one full round.
 """
 from nameko.dependency_providers import Config
 
@@ -26,16 +30,32 @@ class KeepsCountsRight:
             self.store.recount()
 
 
-class Recounts:
-    def __init__(self, db):
-        self.seen = db["recounts"]
+SLICE = 500
 
-    def settle(self, collection, differences):
-        """Given ``{document id: (stored counts, counts from the records)}`` for the documents of
-        ``collection`` whose counts differ now, put right those the last check saw the same; the
-        ids put right."""
+
+class Recounts:
+    def __init__(self, db, slice_size=SLICE):
+        self.seen = db["recounts"]
+        self.slice_size = slice_size
+
+    def due(self, collection, query):
+        """The ids of ``collection``'s documents to check now: the next slice of those ``query``
+        matches, and those with a difference the last check saw."""
         kind = collection.name
-        earlier = {d["document"]: d for d in self.seen.find({"collection": kind})}
+        place = self.seen.find_one({"_id": f"next:{kind}"}) or {}
+        after = place.get("after")
+        ids = [d["_id"] for d in collection.find({**query, "_id": {"$gt": after}} if after else query, {"_id": 1})
+               .sort("_id", 1).limit(self.slice_size)]
+        following = ids[-1] if len(ids) == self.slice_size else None
+        self.seen.replace_one({"_id": f"next:{kind}"}, {"after": following}, upsert=True)
+        return list(dict.fromkeys(ids + [d["document"] for d in self.seen.find({"collection": kind})]))
+
+    def settle(self, collection, checked, differences):
+        """Given the ids ``checked`` and ``{document id: (stored counts, counts from the records)}``
+        for those of them whose counts differ now, put right those the last check saw the same;
+        the ids put right."""
+        kind = collection.name
+        earlier = {d["document"]: d for d in self.seen.find({"collection": kind, "document": {"$in": list(checked)}})}
         settled = []
         for document_id, (stored, counted) in differences.items():
             key = f"{kind}:{document_id}"

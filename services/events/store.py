@@ -73,15 +73,16 @@ class WorkshopRepository:
     def recount(self):
         """Scheduled workshops' seat and waitlist counts checked against their registrations, and
         those a process left off put right (``commonplace.recounts``); the workshops put right."""
+        checked = self.recounts.due(self.workshops, {"status": "scheduled"})
         counts = {}
         for row in self.registrations.aggregate([
-            {"$match": {"status": {"$in": ["confirmed", "waitlisted"]}}},
+            {"$match": {"workshop_id": {"$in": checked}, "status": {"$in": ["confirmed", "waitlisted"]}}},
             {"$group": {"_id": {"workshop": "$workshop_id", "status": "$status"}, "count": {"$sum": 1}}},
         ]):
             counts[(row["_id"]["workshop"], row["_id"]["status"])] = row["count"]
         differences = {}
         fields = {"capacity": 1, "confirmed_count": 1, "waitlist_count": 1, "seats_left": 1}
-        for workshop in self.workshops.find({"status": "scheduled"}, fields):
+        for workshop in self.workshops.find({"_id": {"$in": checked}, "status": "scheduled"}, fields):
             confirmed = counts.get((workshop["_id"], "confirmed"), 0)
             capacity = workshop.get("capacity")
             counted = {"confirmed_count": confirmed, "waitlist_count": counts.get((workshop["_id"], "waitlisted"), 0),
@@ -89,7 +90,7 @@ class WorkshopRepository:
             stored = {key: workshop.get(key) for key in ("capacity", *counted)}
             if any(stored[key] != value for key, value in counted.items()):
                 differences[workshop["_id"]] = (stored, counted)
-        return self.recounts.settle(self.workshops, differences)
+        return self.recounts.settle(self.workshops, checked, differences)
 
     # workshops
 

@@ -64,22 +64,23 @@ class MembershipRepository:
     def recount(self):
         """Member and owner counts checked against the memberships themselves, and those a
         process left off put right (``commonplace.recounts``); the communities put right."""
+        checked = self.recounts.due(self.communities, {})
         counts = {}
         # Grouped by role, not by an expression: the wire server (FerretDB) has no $eq in $group.
         for row in self.memberships.aggregate([
-            {"$match": {"active": True}},
+            {"$match": {"community_id": {"$in": checked}, "active": True}},
             {"$group": {"_id": {"community": "$community_id", "role": "$role"}, "count": {"$sum": 1}}},
         ]):
             members, owners = counts.get(row["_id"]["community"], (0, 0))
             owners += row["count"] if row["_id"]["role"] == "owner" else 0
             counts[row["_id"]["community"]] = (members + row["count"], owners)
         differences = {}
-        for community in self.communities.find({}, {"member_count": 1, "owner_count": 1}):
+        for community in self.communities.find({"_id": {"$in": checked}}, {"member_count": 1, "owner_count": 1}):
             members, owners = counts.get(community["_id"], (0, 0))
             stored = {"member_count": community.get("member_count"), "owner_count": community.get("owner_count")}
             if (stored["member_count"], stored["owner_count"]) != (members, owners):
                 differences[community["_id"]] = (stored, {"member_count": members, "owner_count": owners})
-        return self.recounts.settle(self.communities, differences)
+        return self.recounts.settle(self.communities, checked, differences)
 
     def ping(self):
         self.organisations.find_one({}, {"_id": 1})

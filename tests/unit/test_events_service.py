@@ -296,9 +296,24 @@ def test_a_count_that_moved_between_two_checks_is_not_overwritten(make):
     workshops, recounts = make.repository.workshops, Recounts(make.repository.workshops.database)
     stored, counted = {"confirmed_count": 5}, {"confirmed_count": 0}
     workshops.update_one({"_id": workshop["id"]}, {"$set": stored})
-    recounts.settle(workshops, {workshop["id"]: (stored, counted)})
+    recounts.settle(workshops, [workshop["id"]], {workshop["id"]: (stored, counted)})
     workshops.update_one({"_id": workshop["id"]}, {"$set": {"confirmed_count": 6}})
     # The check saw 5 twice (the registrations read before the write), but the store holds 6:
     # the compare-and-set leaves it for the next check.
-    assert recounts.settle(workshops, {workshop["id"]: (stored, counted)}) == []
+    assert recounts.settle(workshops, [workshop["id"]], {workshop["id"]: (stored, counted)}) == []
     assert make.repository.workshop(workshop["id"])["confirmed_count"] == 6
+
+
+def test_each_check_looks_at_a_slice_and_every_workshop_comes_round(make):
+    from commonplace.recounts import Recounts
+
+    workshops = sorted(_workshop(make)["id"] for _ in range(5))
+    make.repository.recounts = Recounts(make.repository.workshops.database, slice_size=2)
+    make.repository.workshops.update_one({"_id": workshops[4]}, {"$set": {"confirmed_count": 3}})
+    checked = [make.repository.recounts.due(make.repository.workshops, {"status": "scheduled"})
+               for _ in range(4)]
+    assert checked == [workshops[:2], workshops[2:4], workshops[4:], workshops[:2]]
+    # The slice holding the difference sees it, and the next check, whatever its slice, again.
+    seen = [make.repository.recount() for _ in range(4)]
+    assert seen == [[], [], [workshops[4]], []]
+    assert make.repository.workshop(workshops[4])["confirmed_count"] == 0
