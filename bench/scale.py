@@ -28,13 +28,14 @@ from commonplace.boundary import load
 from commonplace.clock import now
 from commonplace.ids import pair_id
 from commonplace.pagination import encode_cursor
-from commonplace.projection import COMMUNITY_FIELDS, copied_membership
+from commonplace.projection import COMMUNITY_FIELDS, Communities, copied_membership
 from commonplace.storage import connect
 from services.events import domain as events_domain
 from services.events import schemas as events_schemas
-from services.events.store import stored_workshop
+from services.events.store import WorkshopRepository, stored_workshop
 from services.membership import domain as membership_domain
 from services.membership import schemas as membership_schemas
+from services.membership.store import MembershipRepository
 from tests.support.platform import Platform, free_port
 from tests.support.polling import until
 
@@ -126,6 +127,9 @@ def seed(store_uri, factor, newcomers):
     client = connect(store_uri)
     try:
         membership, events = client["membership"], client["events"]
+        # As a new deployment's first start leaves the stores: indexes made, migrations done.
+        for prepared in (MembershipRepository(membership), WorkshopRepository(events), Communities(events)):
+            prepared.prepare()
         membership["organisations"].insert_one(organisation)
         _in_batches(membership["communities"], communities)
         _in_batches(membership["memberships"], memberships)

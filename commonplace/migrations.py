@@ -1,9 +1,23 @@
 """Moving stored records to a newer shape when a service starts. Each is safe to run again,
-and to run after a start that stopped half-way."""
+and to run after a start that stopped half-way; each runs until one run has finished, which
+the service's ``migrations`` collection records (a migration reads every record it might
+move, which no start should pay for again).
+"""
 from pymongo.errors import DuplicateKeyError
 
 from commonplace.actor import is_person_id, person_id
+from commonplace.clock import now
 from commonplace.ids import pair_id
+
+PERSON_IDS = "person ids"
+
+
+def once(db, name, migrate):
+    """Run ``migrate()`` unless a run of migration ``name`` has finished on ``db`` before."""
+    done = db["migrations"]
+    if done.find_one({"_id": name}) is None:
+        migrate()
+        done.update_one({"_id": name}, {"$set": {"finished_at": now()}}, upsert=True)
 
 
 def move_to_person_ids(collection, pair_field, organisation_of):

@@ -27,7 +27,7 @@ from commonplace.clock import now, parse_time
 from commonplace.errors import ServiceOutage
 from commonplace.handlers import domain_event_handler
 from commonplace.ids import pair_id
-from commonplace.migrations import move_to_person_ids
+from commonplace.migrations import move_to_person_ids, once
 from commonplace.permissions import is_manager, require_visible
 from commonplace.visibility import can_see
 from commonplace.rpc import ServiceRpc
@@ -69,6 +69,7 @@ class Communities:
     """The copy itself: what workers read, and what the handlers and the catch-up write."""
 
     def __init__(self, db):
+        self.db = db
         self.communities = db["communities"]
         self.memberships = db["memberships"]
         self.sync = db["projection_sync"]
@@ -79,7 +80,8 @@ class Communities:
         self.memberships.create_index("community_id")
         # Copies kept before persons were an organisation's: the next catch-up brings them
         # under the person's id, and must not take the old ones for ended memberships.
-        move_to_person_ids(self.memberships, "community_id", lambda m: m.get("organisation"))
+        once(self.db, "person ids in the copy", lambda: move_to_person_ids(
+            self.memberships, "community_id", lambda m: m.get("organisation")))
 
     # reading
 

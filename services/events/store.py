@@ -15,7 +15,7 @@ from commonplace.actor import is_person_id, person_id
 from commonplace.clock import isoformat, now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
-from commonplace.migrations import move_to_person_ids
+from commonplace.migrations import PERSON_IDS, move_to_person_ids, once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 from commonplace.recounts import Recounts
@@ -41,6 +41,7 @@ def stored_workshop(workshop):
 
 class WorkshopRepository:
     def __init__(self, db):
+        self.db = db
         self.workshops = db["workshops"]
         self.registrations = db["registrations"]
         self.turns = Turns(db)
@@ -53,7 +54,7 @@ class WorkshopRepository:
         self.registrations.create_index("workshop_id")
         self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING)])
         self.registrations.create_index("user_id")
-        self.migrate_person_ids()
+        once(self.db, PERSON_IDS, self.migrate_person_ids)
 
     def migrate_person_ids(self):
         """Give registrations and facilitators kept before persons were an organisation's the

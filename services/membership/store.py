@@ -16,7 +16,7 @@ from commonplace.actor import is_person_id, person_id
 from commonplace.clock import now
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
-from commonplace.migrations import move_to_person_ids
+from commonplace.migrations import PERSON_IDS, move_to_person_ids, once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 from commonplace.recounts import Recounts
@@ -43,7 +43,7 @@ class MembershipRepository:
         self.join_requests.create_index("community_id")
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
-        self.migrate_person_ids()
+        once(self.db, PERSON_IDS, self.migrate_person_ids)
 
     def migrate_person_ids(self):
         """Give records kept before persons were an organisation's the person's id

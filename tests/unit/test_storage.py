@@ -90,3 +90,21 @@ def test_a_turn_goes_to_one_taker_until_it_lapses(memory_db):
     assert not turns[0].take("recount", 60, at + datetime.timedelta(seconds=59))
     assert turns[1].take("recount", 60, at + datetime.timedelta(seconds=60))
     assert turns[0].take("another job", 60, at)
+
+
+def test_a_migration_runs_until_one_run_has_finished(memory_db):
+    from commonplace.migrations import once
+
+    db, runs = memory_db("migrations"), []
+
+    def fails_once():
+        runs.append("m")
+        if len(runs) == 1:
+            raise RuntimeError("the process stopped half-way")
+
+    with pytest.raises(RuntimeError):
+        once(db, "m", fails_once)
+    once(db, "m", fails_once)
+    once(db, "m", fails_once)
+    once(db, "n", lambda: runs.append("n"))
+    assert runs == ["m", "m", "n"]
