@@ -30,7 +30,7 @@ class KeepsCountsRight:
             self.store.recount()
 
 
-SLICE = 500
+SLICE = 100
 
 
 class Recounts:

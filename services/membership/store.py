@@ -9,6 +9,8 @@ invitations    _id = ObjectId hex; ``pending_key`` likewise
 profiles       _id = the person's id; their name, email address and roles as their token last
                gave them; ``version`` counts the changes (each is made from the one before)
 """
+from collections import Counter
+
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -38,9 +40,10 @@ class MembershipRepository:
     def prepare(self):
         """Indexes, and records kept in older shapes brought to today's."""
         self.communities.create_index([("organisation", ASCENDING), ("slug", ASCENDING)], unique=True)
-        self.memberships.create_index("community_id")
-        self.memberships.create_index("user_id")
-        self.join_requests.create_index("community_id")
+        # Lists page in _id order within one community or person: equality, then the page key.
+        self.memberships.create_index([("community_id", ASCENDING), ("_id", ASCENDING)])
+        self.memberships.create_index([("user_id", ASCENDING), ("_id", ASCENDING)])
+        self.join_requests.create_index([("community_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)])
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
         once(self.db, PERSON_IDS, self.migrate_person_ids)
@@ -65,18 +68,16 @@ class MembershipRepository:
         """Member and owner counts checked against the memberships themselves, and those a
         process left off put right (``commonplace.recounts``); the communities put right."""
         checked = self.recounts.due(self.communities, {})
-        counts = {}
-        # Grouped by role, not by an expression: the wire server (FerretDB) has no $eq in $group.
-        for row in self.memberships.aggregate([
-            {"$match": {"community_id": {"$in": checked}, "active": True}},
-            {"$group": {"_id": {"community": "$community_id", "role": "$role"}, "count": {"$sum": 1}}},
-        ]):
-            members, owners = counts.get(row["_id"]["community"], (0, 0))
-            owners += row["count"] if row["_id"]["role"] == "owner" else 0
-            counts[row["_id"]["community"]] = (members + row["count"], owners)
+        # Counted here from an indexed find, not by an aggregation: the embedded store runs
+        # an aggregation over the whole collection, and FerretDB has no $eq in $group.
+        member_counts, owner_counts = Counter(), Counter()
+        for membership in self.memberships.find({"community_id": {"$in": checked}, "active": True},
+                                                {"community_id": 1, "role": 1}):
+            member_counts[membership["community_id"]] += 1
+            owner_counts[membership["community_id"]] += membership["role"] == "owner"
         differences = {}
         for community in self.communities.find({"_id": {"$in": checked}}, {"member_count": 1, "owner_count": 1}):
-            members, owners = counts.get(community["_id"], (0, 0))
+            members, owners = member_counts[community["_id"]], owner_counts[community["_id"]]
             stored = {"member_count": community.get("member_count"), "owner_count": community.get("owner_count")}
             if (stored["member_count"], stored["owner_count"]) != (members, owners):
                 differences[community["_id"]] = (stored, {"member_count": members, "owner_count": owners})
