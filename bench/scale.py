@@ -17,6 +17,7 @@ concurrency 10, 50 and 100, with one process per service on each store, and with
 Only membership, events and the gateway run: the requests timed touch nothing else.
 """
 import datetime
+import os
 import pathlib
 import tempfile
 
@@ -36,11 +37,11 @@ from services.events.store import WorkshopRepository, stored_workshop
 from services.membership import domain as membership_domain
 from services.membership import schemas as membership_schemas
 from services.membership.store import MembershipRepository
-from tests.support.platform import Platform, free_port
+from tests.support.platform import TEST_POSTGRESQL, Platform, free_port
 from tests.support.polling import until
 
 ORG = "scale"
-STORES = ("embedded", "wire")
+STORES = ("embedded", "wire") + (("wire-postgresql",) if os.environ.get(TEST_POSTGRESQL) else ())
 FACTORS = (1, 10, 100)
 REQUESTS, CONCURRENCY, WARM_UP = 200, 10, 20
 CURVE_FACTOR, CURVE_CONCURRENCY = 10, (10, 50, 100)

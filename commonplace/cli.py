@@ -192,13 +192,13 @@ def mongo(args):
     from commonplace import wire_server
 
     try:
-        program = wire_server.command(args.listen, args.data)
+        program = wire_server.command(args.listen, args.data, args.postgresql)
     except wire_server.Unavailable as error:
         sys.exit(str(error))
     if args.build_only:
         print(f"FerretDB {wire_server.FERRETDB_VERSION}: {program[0]}")
         return
-    print(f"serving the MongoDB wire protocol on {args.listen}, data in {args.data} "
+    print(f"serving the MongoDB wire protocol on {args.listen}, data in {args.postgresql or args.data} "
           f"(STORE_URI=mongodb://{args.listen}); Ctrl-C stops it", file=sys.stderr)
     os.execv(program[0], program)
 
@@ -255,6 +255,8 @@ def main(argv=None):
         "mongo", help="serve a MongoDB wire-protocol server (FerretDB, built with Go once) in the foreground")
     mongo_parser.add_argument("--listen", default="127.0.0.1:27017", help="host:port to serve on")
     mongo_parser.add_argument("--data", default="var/mongo", help="directory of its data (SQLite files)")
+    mongo_parser.add_argument("--postgresql", metavar="URL",
+                              help="keep the data in this PostgreSQL database instead (postgres://user:password@host/db)")
     mongo_parser.add_argument("--build-only", action="store_true", help="build it if need be, and stop")
     mongo_parser.set_defaults(func=mongo)
 

@@ -4,6 +4,10 @@
 pinned in its ``go.mod``), keeps the program under ``var/tools/`` so later runs start in a
 second, and serves it; ``make mongo`` runs it in the foreground on 127.0.0.1:27017 with its data
 under ``var/mongo/``, and ``make test-mongo`` gives each test platform one of its own.
+
+Its data is in SQLite files by default; given a PostgreSQL URL (``commonplace mongo
+--postgresql URL``, ``COMMONPLACE_TEST_POSTGRESQL`` for test platforms) it keeps them in
+PostgreSQL instead, which serves equality filters from indexes where SQLite reads every document.
 """
 import contextlib
 import hashlib
@@ -62,8 +66,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def command(address, data_dir):
-    """The command line that serves the wire protocol on ``address`` with its data in ``data_dir``."""
+def command(address, data_dir, postgresql=None):
+    """The command line that serves the wire protocol on ``address`` with its data in ``data_dir``
+    (in the PostgreSQL database at ``postgresql``, when given)."""
+    if postgresql:
+        return [str(binary()), "-listen", address, "-postgresql", postgresql]
     pathlib.Path(data_dir).mkdir(parents=True, exist_ok=True)
     return [str(binary()), "-listen", address, "-sqlite", f"file:{pathlib.Path(data_dir).resolve()}/"]
 
@@ -84,12 +91,12 @@ def wait_until_serving(uri, process=None, timeout=START_TIMEOUT):
 
 
 @contextlib.contextmanager
-def running(data_dir, log_path=None):
-    """A server of its own on a free loopback port, its data in ``data_dir``, until the block ends;
-    yields its ``mongodb://`` URI."""
+def running(data_dir, log_path=None, postgresql=None):
+    """A server of its own on a free loopback port, its data in ``data_dir`` (or the PostgreSQL
+    database at ``postgresql``), until the block ends; yields its ``mongodb://`` URI."""
     port = free_port()
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command(f"127.0.0.1:{port}", data_dir), stdout=log, stderr=log)
+    process = subprocess.Popen(command(f"127.0.0.1:{port}", data_dir, postgresql), stdout=log, stderr=log)
     uri = f"mongodb://127.0.0.1:{port}/"
     try:
         wait_until_serving(uri, process)

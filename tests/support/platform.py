@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 
+import pymongo
 import requests
 
 from commonplace import tokens
@@ -14,8 +15,10 @@ from tests.support.polling import until
 JWT_SECRET = "e2e-secret-at-least-thirty-two-bytes-long"
 ISSUER = "commonplace"
 # `make test-mongo` sets it to "wire": each platform then keeps its data in a MongoDB wire
-# server of its own (commonplace.wire_server) instead of the embedded store.
+# server of its own (commonplace.wire_server) instead of the embedded store; "wire-postgresql"
+# keeps that server's data in the PostgreSQL database TEST_POSTGRESQL names.
 TEST_STORE = "COMMONPLACE_TEST_STORE"
+TEST_POSTGRESQL = "COMMONPLACE_TEST_POSTGRESQL"
 
 
 class Platform:
@@ -42,11 +45,18 @@ class Platform:
         self.http = requests.Session()
 
     def _store(self, root, kind):
-        """A ``kind`` of store: "wire" (a MongoDB wire server of its own) or "embedded"."""
-        if kind == "wire":
+        """A ``kind`` of store: "wire" (a MongoDB wire server of its own), "wire-postgresql" (one
+        over PostgreSQL, its databases emptied first) or "embedded"."""
+        if kind in ("wire", "wire-postgresql"):
             from commonplace import wire_server
 
-            return self._owned.enter_context(wire_server.running(root / "wire", root / "wire.log"))
+            postgresql = os.environ[TEST_POSTGRESQL] if kind == "wire-postgresql" else None
+            uri = self._owned.enter_context(wire_server.running(root / "wire", root / "wire.log", postgresql))
+            if postgresql:
+                with pymongo.MongoClient(uri) as client:
+                    for name in set(client.list_database_names()) - {"admin", "config", "local"}:
+                        client.drop_database(name)
+            return uri
         return f"file://{root}/store"
 
     def start(self, name, replica=None, **env):
