@@ -12,6 +12,7 @@ import json
 from marshmallow import Schema, fields, validate
 
 from commonplace.errors import Invalid
+from commonplace.queries import all_of
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -56,10 +57,7 @@ def decode_cursor(cursor):
 def paginate(collection, query, *, limit=DEFAULT_LIMIT, cursor=None, key="_id", descending=False):
     """Return ``(documents, next_cursor)`` for one page of ``collection.find(query)``."""
     if cursor:
-        after = {"$lt" if descending else "$gt": decode_cursor(cursor)}
-        # At the top level where the query leaves the key free: a wire server over PostgreSQL
-        # (FerretDB) serves top-level fields from indexes, and reads everything for an $and.
-        query = {**query, key: after} if key not in query else {"$and": [query, {key: after}]}
+        query = all_of(query, {key: {"$lt" if descending else "$gt": decode_cursor(cursor)}})
     documents = list(collection.find(query).sort(key, -1 if descending else 1).limit(limit + 1))
     has_more = len(documents) > limit
     documents = documents[:limit]

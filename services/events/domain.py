@@ -9,6 +9,7 @@ from commonplace.clock import isoformat, to_second
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import require_manager, require_member
+from commonplace.queries import all_of
 from services.events.domain_events import workshop_event, workshop_facts
 
 TIME_FIELDS = ("starts_at", "ends_at")
@@ -64,7 +65,7 @@ def workshop_query(community_id, params):
         conditions.append({"starts_at": {"$lt": to_second(params["to"])}})
     if params.get("status"):
         conditions.append({"status": params["status"]})
-    return {"$and": conditions}
+    return all_of(*conditions)
 
 
 def check_changeable(workshop):

@@ -9,6 +9,7 @@ from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import is_manager, require_manager, require_member, require_visible
+from commonplace.queries import all_of
 from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.rendering import render_markdown
 
@@ -187,7 +188,7 @@ def listing_query(community, actor, membership, params):
             clauses.append({field: params[field]})
     if params.get("tag"):
         clauses.append({"tags": params["tag"]})
-    return {"$and": clauses}
+    return all_of(*clauses)
 
 
 def require_revision(revision):

@@ -15,6 +15,7 @@ from commonplace.clock import now
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import MANAGERS, require_manager, require_owner
+from commonplace.queries import all_of
 from commonplace.visibility import may_belong
 from services.membership.domain_events import (
     community_event, community_facts, member_facts, new_event, profile_facts,
@@ -184,7 +185,7 @@ def community_query(actor, member_of, params):
     if params.get("q"):
         pattern = {"$regex": re.escape(params["q"]), "$options": "i"}
         clauses.append({"$or": [{"name": pattern}, {"description": pattern}]})
-    return {"$and": clauses}
+    return all_of(*clauses)
 
 
 # members

@@ -7,6 +7,7 @@ from commonplace.actor import API_KEY_PREFIX, Actor, hash_api_key
 from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable
 from commonplace.ids import new_id
+from commonplace.queries import all_of
 from services.notifications.domain_events import api_key_event, webhook_event
 
 # A feed reader is shown events received at least this long ago: an event numbered before
@@ -86,7 +87,7 @@ def feed_query(actor, params, now):
         clauses.append({"types": params["type"].removesuffix(".*")})
     if params.get("community"):
         clauses.append({"community": params["community"]})
-    return {"$and": clauses}
+    return all_of(*clauses)
 
 
 def feed_item(entry):
