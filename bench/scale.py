@@ -11,8 +11,9 @@ forms) and with each service's copy of membership as a catch-up would leave it: 
 100,000 memberships through the gateway would take longer than the measurements.
 
 Concurrency: on 10× data, the read (``GET /v1/communities/{id}``), joins and registrations at
-concurrency 10, 50 and 100, with one process per service on each store, and with replicas
-(3 events, 2 membership, 2 gateways) on the wire server.
+concurrency 10, 50 and 100, with one process per service on the embedded store and on the wire
+server (over PostgreSQL where one is named), and with replicas (3 events, 2 membership,
+2 gateways) on the wire server.
 
 Only membership, events and the gateway run: the requests timed touch nothing else.
 """
@@ -41,8 +42,13 @@ from tests.support.platform import TEST_POSTGRESQL, Platform, free_port
 from tests.support.polling import until
 
 ORG = "scale"
-STORES = ("embedded", "wire") + (("wire-postgresql",) if os.environ.get(TEST_POSTGRESQL) else ())
+# The wire server over PostgreSQL where COMMONPLACE_TEST_POSTGRESQL names a database for it.
+POSTGRESQL = bool(os.environ.get(TEST_POSTGRESQL))
+STORES = ("embedded", "wire") + (("wire-postgresql",) if POSTGRESQL else ())
 FACTORS = (1, 10, 100)
+# Over SQLite the wire server reads every document of a collection for any filter but _id: at
+# 10x most requests already wait out RPC_TIMEOUT, and 100x would only time the timeout.
+LARGEST = {"wire": 10}
 REQUESTS, CONCURRENCY, WARM_UP = 200, 10, 20
 CURVE_FACTOR, CURVE_CONCURRENCY = 10, (10, 50, 100)
 CURVE_REQUESTS = {"read": 600, "join": 300, "register": 300}
@@ -211,7 +217,7 @@ def growth_requests(platform, seeded):
 def growth(amqp_uri, stores=STORES, factors=FACTORS):
     results = {}
     for store in stores:
-        for factor in factors:
+        for factor in [f for f in factors if f <= LARGEST.get(store, f)]:
             with tempfile.TemporaryDirectory() as directory:
                 platform = start(pathlib.Path(directory), amqp_uri, store)
                 try:
@@ -252,7 +258,8 @@ def curve_requests(platform, seeded, level):
 def concurrency(amqp_uri):
     results = {}
     registrations = CURVE_REQUESTS["register"] * len(CURVE_CONCURRENCY)
-    for store, replicas in (("embedded", False), ("wire", False), ("wire", True)):
+    wire = "wire-postgresql" if POSTGRESQL else "wire"
+    for store, replicas in (("embedded", False), (wire, False), (wire, True)):
         with tempfile.TemporaryDirectory() as directory:
             platform = start(pathlib.Path(directory), amqp_uri, store)
             try:
