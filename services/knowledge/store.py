@@ -46,7 +46,7 @@ class KnowledgeRepository:
     def prepare(self):
         self.artifacts.create_index([("community_id", ASCENDING), ("_id", ASCENDING)])
         self.artifacts.create_index([("status", ASCENDING), ("review_by", ASCENDING)])
-        self.revisions.create_index("artifact_id")
+        self.revisions.create_index([("artifact_id", ASCENDING), ("_id", ASCENDING)])
         self.artifacts.create_index("updated_at")
         self.endorsements.create_index([("artifact_id", ASCENDING), ("active", ASCENDING)])
         self.answers.create_index(ANSWER_ORDER)
