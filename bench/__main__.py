@@ -189,6 +189,7 @@ def report(results):
                 if f"outbox_{store}_{run}" in results:
                     ratios[f"outbox {store}: {run} / one_confirm_per_event"] = (
                         results[f"outbox_{store}_{run}"]["per_second"] / baseline["per_second"])
+    ratios.update(scale.growth_ratios(results))
     if "register_one_workshop" in results:
         ratios["register_one_workshop / register_many_workshops"] = (
             results["register_one_workshop"]["per_second"] / results["register_many_workshops"]["per_second"])

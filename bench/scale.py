@@ -277,5 +277,17 @@ def concurrency(amqp_uri):
     return results
 
 
+def growth_ratios(results):
+    """p99 at each larger factor over p99 at 1x, per store and request (the growth goal: within 2x)."""
+    ratios = {}
+    for name, figures in results.items():
+        if name.startswith("scale_") and "_1x_" not in name:
+            store, factor, request = name.removeprefix("scale_").split("_", 2)
+            baseline = results.get(f"scale_{store}_1x_{request}")
+            if baseline:
+                ratios[f"{store} {request}: p99 {factor} / 1x"] = figures["p99_ms"] / baseline["p99_ms"]
+    return ratios
+
+
 def run(amqp_uri, stores=STORES, factors=FACTORS, curves=True):
     return {**growth(amqp_uri, stores, factors), **(concurrency(amqp_uri) if curves else {})}
