@@ -1,5 +1,5 @@
 """Reading the platform's stores from a test, to check that a refused request changed nothing."""
-from commonplace.outbox import OUTBOX, PENDING
+from commonplace.outbox import strip_outbox
 
 # Each service's own records (not its copies of others' data, not its bookkeeping).
 RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
@@ -10,8 +10,9 @@ RECORDS = {"membership": ("organisations", "communities", "memberships", "join_r
 
 
 def snapshot(store):
-    """Every record of every service, without the outbox's bookkeeping, comparable with ``==``."""
+    """Every record of every service, without the outbox's bookkeeping (which a relay changes as
+    it claims and publishes), comparable with ``==``."""
     return {(service, name): sorted(
-        repr(sorted((k, v) for k, v in document.items() if k not in (OUTBOX, PENDING)))
+        repr(sorted(strip_outbox(document).items()))
         for document in store[service][name].find())
         for service, names in RECORDS.items() for name in names}
