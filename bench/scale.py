@@ -28,7 +28,6 @@ from bench.load import closed_loop
 from commonplace.actor import Actor, person_id
 from commonplace.boundary import load
 from commonplace.clock import now
-from commonplace.ids import pair_id
 from commonplace.pagination import encode_cursor
 from commonplace.projection import COMMUNITY_FIELDS, Communities, copied_membership
 from commonplace.storage import connect
@@ -60,7 +59,7 @@ class Seeded:
     """What was seeded at ``factor``, and the ids the requests name."""
 
     def __init__(self, factor, newcomers):
-        self.factor, self.newcomers = factor, newcomers
+        self.newcomers = newcomers
         self.communities, self.people, self.workshops = 10 * factor, 100 * factor, 100 * factor
 
     def circles(self, person):
@@ -170,7 +169,7 @@ def _send(session, method, url, token):
 
 
 def start(root, amqp_uri, store):
-    """A platform on a new ``store`` ("embedded" or "wire"), its services not started yet."""
+    """A platform on a new ``store`` (as ``Platform`` names them), its services not started yet."""
     # Production's intervals: the tests' one-second recounts and sweeps would be measured too.
     platform = Platform(root, amqp_uri, store=store, LOG_LEVEL="WARNING", RPC_TIMEOUT="5",
                         RECOUNT_INTERVAL="60", OUTBOX_INTERVAL="2")

@@ -15,6 +15,7 @@ many documents there are; a count left off is put right within one full round.
 """
 from nameko.dependency_providers import Config
 
+from commonplace.queries import all_of
 from commonplace.timers import every
 
 
@@ -44,8 +45,8 @@ class Recounts:
         kind = collection.name
         place = self.seen.find_one({"_id": f"next:{kind}"}) or {}
         after = place.get("after")
-        ids = [d["_id"] for d in collection.find({**query, "_id": {"$gt": after}} if after else query, {"_id": 1})
-               .sort("_id", 1).limit(self.slice_size)]
+        ids = [d["_id"] for d in collection.find(all_of(query, {"_id": {"$gt": after}}) if after else query,
+                                                 {"_id": 1}).sort("_id", 1).limit(self.slice_size)]
         following = ids[-1] if len(ids) == self.slice_size else None
         self.seen.replace_one({"_id": f"next:{kind}"}, {"after": following}, upsert=True)
         return list(dict.fromkeys(ids + [d["document"] for d in self.seen.find({"collection": kind})]))

@@ -271,7 +271,8 @@ def test_transcript_cells_that_would_start_a_formula_are_kept_as_text():
 
 def test_seat_counts_a_killed_process_left_off_are_put_right_but_a_claim_in_flight_is_not(make):
     workshop = _workshop(make, capacity=3)
-    bob, cat = make.join("bob"), make.join("cat")
+    bob = make.join("bob")
+    make.join("cat")
     make(bob).register(workshop_id=workshop["id"])
     # cat's seat claimed, the process killed before the registration was stored.
     assert make.repository.claim_seat(workshop["id"])
