@@ -17,9 +17,10 @@ from nameko.extensions import DependencyProvider
 from commonplace.errors import Unauthenticated
 
 CONTEXT_KEY = "actor"
-# On the routes that take one, an API key instead of a person's token: the gateway passes on
-# its hash, and the service that issued it (notifications) decides what it stands for.
-API_KEY_CONTEXT_KEY = "api_key_hash"
+# On the routes that take one, an API key instead of a person's token. The gateway has the
+# service that issued it (notifications) verify it before anything else is done, and passes on
+# what it stands for: ``{"id", "organisation", "scopes"}``. Services decide what it may do.
+API_KEY_CONTEXT_KEY = "api_key"
 API_KEY_PREFIX = "cpk_"
 
 
@@ -101,8 +102,8 @@ class CurrentActor(DependencyProvider):
 
 
 class PresentedApiKey(DependencyProvider):
-    """Hands a worker a callable returning the hash of the API key the request came with, or
-    None when it came with a person's token."""
+    """Hands a worker a callable returning the verified API key the request came with
+    (``{"id", "organisation", "scopes"}``), or None when it came with a person's token."""
 
     def get_dependency(self, worker_ctx):
         return lambda: worker_ctx.data.get(API_KEY_CONTEXT_KEY)

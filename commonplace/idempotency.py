@@ -3,7 +3,10 @@
 The gateway takes an ``Idempotency-Key`` header on every POST, PUT, PATCH and DELETE and
 passes it on in nameko context data with a fingerprint of the request (method, route, body).
 The RPC entrypoint of every service (``commonplace.rpc.rpc``) then keeps, in the service's own
-store, the first answer given to that caller for that key, for ``IDEMPOTENCY_TTL`` seconds:
+store, the first answer given to that caller for that key, for ``IDEMPOTENCY_TTL`` seconds. The
+caller is the credential the gateway verified before passing the request on (a person, or an
+API key by its id; ``caller_of``), so an answer is only ever given again to whoever holds the
+credential that got it:
 
 * the same key with the same request again gets the first answer, and nothing is done again;
 * the same key with another request gets 409;
@@ -23,6 +26,7 @@ from nameko.exceptions import deserialize, serialize
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from commonplace.actor import API_KEY_CONTEXT_KEY, CONTEXT_KEY as ACTOR
 from commonplace.clock import as_utc, now
 from commonplace.errors import Conflict
 
@@ -30,6 +34,18 @@ CONTEXT_KEY = "idempotency"
 COLLECTION = "idempotency_keys"
 IDEMPOTENCY_TTL = datetime.timedelta(hours=24)
 STALE_AFTER = datetime.timedelta(minutes=2)
+
+
+def caller_of(context):
+    """Whose answers a request's are: the person (their id says their organisation) or the API
+    key (its id) the gateway verified, before any answer is looked up; None without either."""
+    key = context.get(API_KEY_CONTEXT_KEY)
+    if key:
+        return f"key:{key['id']}"
+    actor = context.get(ACTOR)
+    if actor and actor.get("user_id"):
+        return f"person:{actor['user_id']}"
+    return None
 
 
 class Answered(Exception):

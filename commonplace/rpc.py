@@ -34,7 +34,6 @@ from nameko.extensions import SharedExtension
 from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
 from commonplace import idempotency
-from commonplace.actor import CONTEXT_KEY as ACTOR
 from commonplace.broker import LOST, settled
 from commonplace.errors import DomainError, ServiceTimeout, ServiceUnavailable
 from commonplace.storage import StoreClient
@@ -197,8 +196,9 @@ class RpcEntrypoint(Rpc):
         except KeyError:
             raise MalformedRequest("Message missing `args` or `kwargs`") from None
         self.check_signature(args, kwargs)
-        actor = context.get(ACTOR) or {}
-        caller = f"{actor.get('organisation', '')}|{actor.get('user_id', '')}"
+        caller = idempotency.caller_of(context)
+        if caller is None:  # nobody to keep an answer for
+            return super().handle_message(body, message)
         try:
             record_id = self.answers.claim(caller, request["key"], request["fingerprint"], self.method_name)
         except idempotency.Answered as answered:

@@ -27,11 +27,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
-from commonplace.actor import API_KEY_CONTEXT_KEY, API_KEY_PREFIX, hash_api_key
 from commonplace.errors import (
     Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
 )
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from gateway.api_keys import presented_api_key, verifying_api_key
 from gateway.input import check_text, read_json_body, validated
 
 log = logging.getLogger("commonplace.gateway")
@@ -126,15 +126,6 @@ class Credentials(SharedExtension):
         self.verifier = tokens.Verifier(config["JWT_SECRET"], config["JWT_ISSUER"])
 
 
-def presented_api_key(request):
-    """The hash of the API key the request's bearer credential is, or None for a token."""
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    credential = credential.strip()
-    if scheme.lower() == "bearer" and credential.startswith(API_KEY_PREFIX):
-        return hash_api_key(credential)
-    return None
-
-
 def bearer_actor(request, verifier, query_token_scope=None):
     """The actor of the request's bearer token. Where ``query_token_scope`` is given, a token of
     that scope may come as ``?access_token=`` instead: calendar apps cannot send headers."""
@@ -197,10 +188,8 @@ class JsonEndpoint(HttpRequestHandler):
         actor = failure = None
         try:
             context_data = {"request_id": request_id}
-            api_key = presented_api_key(request) if self.api_keys else None
-            if api_key:
-                context_data[API_KEY_CONTEXT_KEY] = api_key
-            elif not self.public:
+            # An API key is verified by the route before anything else (gateway.api_keys).
+            if not (self.public or (self.api_keys and presented_api_key(request))):
                 actor = bearer_actor(request, self.credentials.verifier, self.query_token_scope)
                 context_data["actor"] = actor.to_context()
             args, kwargs = self._worker_kwargs(request)
@@ -243,4 +232,12 @@ class JsonEndpoint(HttpRequestHandler):
         return json_response(body, 500)
 
 
-endpoint = JsonEndpoint.decorator
+def endpoint(method, url, **options):
+    """Declare a route (``JsonEndpoint``'s options); one that takes API keys verifies the
+    request's key before it runs."""
+    def register(route):
+        if options.get("api_keys"):
+            route = verifying_api_key(route)
+        return JsonEndpoint.decorator(method, url, **options)(route)
+
+    return register

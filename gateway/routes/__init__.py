@@ -13,6 +13,7 @@ from nameko.dependency_providers import Config
 
 from commonplace.actor import CurrentActor
 from commonplace.metrics import Metrics
+from gateway.api_keys import ApiKeyVerifier
 from gateway.people import PeopleSeen
 
 
@@ -23,6 +24,7 @@ class Routes:
     current_actor = CurrentActor()
     config = Config()
     people_seen = PeopleSeen()
+    api_key_verifier = ApiKeyVerifier()
 
 
 def route_classes():

@@ -40,7 +40,10 @@ class OperationsRoutes(Routes):
         """{service name: a proxy} of every service some route calls (one, where several reach it)."""
         proxies = {}
         for name, dependency in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc)):
-            proxies.setdefault(dependency.target_service, getattr(self, name))
+            if name == dependency.target_service:  # the route files' own proxy, before helpers'
+                proxies[name] = getattr(self, name)
+            else:
+                proxies.setdefault(dependency.target_service, getattr(self, name))
         return proxies
 
     @endpoint("GET", "/healthz", public=True, tag="operations", response=HealthSchema,

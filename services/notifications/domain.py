@@ -48,14 +48,19 @@ def revoke_key(key, actor, now):
     return {"revoked_at": now}, [api_key_event("api_key.revoked", key, {"revoked_by": actor.user_id})]
 
 
-def key_caller(key, scope):
-    """The caller an API key stands for: its organisation, never a person. Unauthenticated for
-    a key that does not exist or is revoked; Forbidden for one without ``scope``."""
+def require_valid_key(key):
+    """The stored key, unless it was never issued or is revoked (Unauthenticated)."""
     if key is None or key["revoked_at"] is not None:
         raise Unauthenticated("the API key is not valid (revoked, or never issued)")
+    return key
+
+
+def key_caller(key, scope):
+    """The caller a verified API key (``{id, organisation, scopes}``) stands for: its
+    organisation, never a person. Forbidden for a key without ``scope``."""
     if scope not in key["scopes"]:
         raise Forbidden(f"the API key lacks the scope {scope}")
-    return Actor(user_id=f"{key['organisation']}:api-key:{key['_id']}", organisation=key["organisation"])
+    return Actor(user_id=f"{key['organisation']}:api-key:{key['id']}", organisation=key["organisation"])
 
 
 # The event feed

@@ -27,6 +27,13 @@ class ApiKeySchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
 
 
+class VerifiedApiKeySchema(Schema):
+    """What a verified API key stands for, as the gateway passes it on with a request."""
+    id = fields.String(attribute="_id")
+    organisation = fields.String()
+    scopes = fields.List(fields.String())
+
+
 class ApiKeyIssuedSchema(ApiKeySchema):
     key = fields.String(metadata={"description": "the key itself (cpk_…): shown this once, stored only hashed"})
 

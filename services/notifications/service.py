@@ -52,18 +52,25 @@ class NotificationsService(HealthCheck, KeepsInboxes):
     sender = WebhookSender()
 
     def _caller(self, scope):
-        """The organisation's admin, or an API key of the organisation with ``scope``."""
-        hashed = self.api_key()
-        if hashed is None:
+        """The organisation's admin, or an API key of the organisation with ``scope`` (the
+        gateway had ``authenticate_api_key`` verify it first)."""
+        key = self.api_key()
+        if key is None:
             actor = self.actor()
             domain.require_org_admin(actor)
             return actor
-        key = self.store.key_by_hash(hashed)
-        actor = domain.key_caller(key, scope)
-        self.store.key_used(key, now())
-        return actor
+        return domain.key_caller(key, scope)
 
     # API keys
+
+    @rpc
+    def authenticate_api_key(self, key_hash):
+        """What the API key of ``key_hash`` stands for (``{id, organisation, scopes}``), asked by
+        the gateway before anything else is done with a request; 401 for a key that was never
+        issued or is revoked."""
+        key = domain.require_valid_key(self.store.key_by_hash(key_hash))
+        self.store.key_used(key, now())
+        return dump(s.VerifiedApiKeySchema, key)
 
     @rpc
     def issue_api_key(self, fields):

@@ -69,3 +69,45 @@ def test_after_a_504_the_retry_with_the_same_key_learns_the_outcome(fresh_vhost_
         assert platform.call("POST", "/v1/organisations", admin, body).status_code == 409
     finally:
         platform.close()
+
+
+def _key(platform, org, scopes=("webhooks:manage",)):
+    response = platform.call("POST", "/v1/api-keys", org.user("boss", ["org_admin"]),
+                             {"name": "hooks", "scopes": list(scopes)})
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
+
+
+def test_a_remembered_answer_is_only_the_credentials_that_got_it(platform, acme, globex):
+    alpha, beta = _key(platform, acme), _key(platform, globex)
+    retry = {"Idempotency-Key": "retry-" + uuid.uuid4().hex}
+    body = {"url": "http://127.0.0.1:9/hook", "event_types": ["commonplace.membership.*"]}
+    first = platform.call("POST", "/v1/webhooks", alpha, body, headers=dict(retry))
+    assert first.status_code == 201 and first.json()["secret"].startswith("whsec_")
+
+    # A made-up key is refused before any answer is looked up; another organisation's key gets
+    # its own answer, never alpha's.
+    made_up = platform.call("POST", "/v1/webhooks", "cpk_nobody", body, headers=dict(retry))
+    assert made_up.status_code == 401 and first.json()["secret"] not in made_up.text
+    others = platform.call("POST", "/v1/webhooks", beta, body, headers=dict(retry))
+    assert others.status_code == 201
+    assert others.json()["id"] != first.json()["id"] and others.json()["secret"] != first.json()["secret"]
+    again = platform.call("POST", "/v1/webhooks", alpha, body, headers=dict(retry))
+    assert again.json() == first.json()
+
+    rotate, path = {"Idempotency-Key": "rotate-" + uuid.uuid4().hex}, f"/v1/webhooks/{first.json()['id']}/rotate-secret"
+    rotated = platform.call("POST", path, alpha, headers=dict(rotate))
+    assert rotated.status_code == 200
+    for stranger, status in (("cpk_nobody", 401), (beta, 404)):
+        refused = platform.call("POST", path, stranger, headers=dict(rotate))
+        assert refused.status_code == status and rotated.json()["secret"] not in refused.text
+
+
+def test_a_revoked_key_gets_no_remembered_answer(platform, acme):
+    admin = acme.user("boss", ["org_admin"])
+    issued = platform.call("POST", "/v1/api-keys", admin, {"name": "x", "scopes": ["webhooks:manage"]}).json()
+    retry = {"Idempotency-Key": "revoked-" + uuid.uuid4().hex}
+    body = {"url": "http://127.0.0.1:9/hook", "event_types": ["commonplace.membership.*"]}
+    assert platform.call("POST", "/v1/webhooks", issued["key"], body, headers=dict(retry)).status_code == 201
+    assert platform.call("DELETE", f"/v1/api-keys/{issued['id']}", admin).status_code == 200
+    assert platform.call("POST", "/v1/webhooks", issued["key"], body, headers=dict(retry)).status_code == 401

@@ -209,3 +209,15 @@ def test_an_assembled_list_pages_like_a_stored_one():
         if cursor is None:
             break
     assert seen == ["01", "02", "03", "04", "05"]
+
+
+def test_remembered_answers_are_kept_per_verified_credential():
+    from commonplace.idempotency import caller_of
+
+    ann = {"actor": {"user_id": "acme:ann", "organisation": "acme"}}
+    key_a, key_b = ({"api_key": {"id": key_id, "organisation": "acme", "scopes": []}} for key_id in ("k1", "k2"))
+    callers = {caller_of(ann), caller_of(key_a), caller_of(key_b)}
+    assert len(callers) == 3
+    # The same sub of another organisation is another person; no credential, nobody to answer.
+    assert caller_of({"actor": {"user_id": "globex:ann", "organisation": "globex"}}) not in callers
+    assert caller_of({}) is None and caller_of({"actor": {}}) is None

@@ -23,8 +23,9 @@ def make(memory_db):
     repository.prepare()
 
     def worker(who=None, key=None):
+        # As the gateway does: the key is verified before the call it came with is made.
         return worker_factory(NotificationsService, store=repository, actor=lambda: who,
-                              api_key=lambda: key and hash_api_key(key),
+                              api_key=lambda: key and worker().authenticate_api_key(key_hash=hash_api_key(key)),
                               config={"EVENT_FEED_RETENTION_DAYS": 30})
 
     worker.repository = repository
