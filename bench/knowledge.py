@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.parse
 
+from bench import rendering
 from bench.load import closed_loop, combine, wrk, wrk_available
 from commonplace.actor import Actor
 from commonplace.clock import now
@@ -146,7 +147,8 @@ def run(platform, admin):
     owner = platform.token("owner", "kbench")
     owner_id = "kbench:owner"
     communities = seed_communities(platform, owner)
-    results = run_writes(platform, owner, communities)
+    results = rendering.run(platform, owner, communities[-1])
+    results.update(run_writes(platform, owner, communities))
     seed_store(platform, "kbench", communities, owner_id, ARTIFACTS - THROUGH_THE_GATEWAY)
     built = rebuild(platform)
     results["search_index_rebuild"] = {"per_second": built["artifacts"] / built["seconds"],

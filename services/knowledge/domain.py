@@ -3,15 +3,14 @@
 ``community`` is the service's copy of a community and ``membership`` the caller's copied
 active membership, or None. ``now`` is passed in where a rule depends on the time.
 """
-import difflib
-
 from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import is_manager, require_manager, require_member, require_visible
 from commonplace.queries import all_of
 from services.knowledge.domain_events import answer_event, artifact_event
-from services.knowledge.rendering import render_markdown
+from services.knowledge.diffs import unified_diff
+from services.knowledge.rendering import TooCostly, render_markdown
 
 # Drafts and artifacts in review are their author's and the community's managers' alone.
 SEEN_BY_ALL = ("published", "needs_review", "archived")
@@ -43,6 +42,15 @@ def _require_writable(community):
         raise Conflict("the community is archived: its knowledge can be read, not changed")
 
 
+def rendered(body):
+    """The safe HTML of ``body``, rendered once as it is written; Unprocessable (saying why)
+    for a body over the rendering budget, which is not stored."""
+    try:
+        return render_markdown(body)
+    except TooCostly as refused:
+        raise Unprocessable(f"the body cannot be rendered: {refused}", {"body": [str(refused)]}) from None
+
+
 def revision_of(artifact, author, at, summary):
     """The immutable record of ``artifact``'s current content as its revision."""
     return {"artifact_id": artifact["_id"], "number": artifact["revision"], "author": author,
@@ -55,7 +63,8 @@ def create(community, actor, membership, data, now):
     _require_writable(community)
     artifact = {
         "_id": new_id(), "community_id": community["_id"], "organisation": community["organisation"],
-        "kind": data["kind"], "title": data["title"], "body": data["body"], "tags": data["tags"],
+        "kind": data["kind"], "title": data["title"], "body": data["body"], "body_html": rendered(data["body"]),
+        "tags": data["tags"],
         "links": data["links"], "review_by": data["review_by"], "status": "draft", "revision": 1,
         "author": actor.user_id, "created_at": now, "updated_at": now,
         "standard": None,
@@ -81,7 +90,7 @@ def edit(artifact, community, actor, membership, data, now):
     if data["base_revision"] != artifact["revision"]:
         raise Conflict(f"revision {artifact['revision']} came after yours: read it, then edit again",
                        {"base_revision": [f"the current revision is {artifact['revision']}"]})
-    changes = {field: data[field] for field in CONTENT}
+    changes = {**{field: data[field] for field in CONTENT}, "body_html": rendered(data["body"])}
     if artifact["status"] == "in_review":
         changes["status"] = "draft"
     after = {**artifact, **changes, "revision": artifact["revision"] + 1}
@@ -197,8 +206,9 @@ def require_revision(revision):
     return revision
 
 
-def diff(artifact_id, older, newer):
-    """A unified diff of two revisions' Markdown (and title), as ``diff -u`` shows it."""
+def diff(artifact_id, older, newer, budget_seconds):
+    """A unified diff of two revisions' Markdown (and title), as ``diff -u`` shows it; coarser
+    (the changed middle as one hunk) where an exact one would take over ``budget_seconds``."""
     if older is None or newer is None:
         raise NotFound("no such revision")
     if older["number"] > newer["number"]:
@@ -207,14 +217,13 @@ def diff(artifact_id, older, newer):
     def lines(revision):
         return [f"# {revision['title']}\n", "\n", *revision["body"].splitlines(keepends=True)]
 
-    return "".join(difflib.unified_diff(
-        lines(older), lines(newer), fromfile=f"{artifact_id}@{older['number']}",
-        tofile=f"{artifact_id}@{newer['number']}"))
+    return unified_diff(lines(older), lines(newer), f"{artifact_id}@{older['number']}",
+                        f"{artifact_id}@{newer['number']}", budget_seconds)
 
 
 def present(artifact, endorsement_count):
-    """An artifact as callers see it: with its Markdown rendered to safe HTML."""
-    return {**artifact, "body_html": render_markdown(artifact["body"]), "endorsement_count": endorsement_count}
+    """An artifact as callers see it: with its endorsements counted."""
+    return {**artifact, "endorsement_count": endorsement_count}
 
 
 def _require_live(artifact, doing):
@@ -301,7 +310,8 @@ def answer(question, community, actor, membership, body, now):
     _require_writable(community)
     _require_live(question, "answered")
     posted = {"_id": new_id(), "question_id": question["_id"], "community_id": question["community_id"],
-              "organisation": question["organisation"], "body": body, "author": actor.user_id,
+              "organisation": question["organisation"], "body": body, "body_html": rendered(body),
+              "author": actor.user_id,
               "created_at": now, "score": 0, "accepted": False}
     return posted, [answer_event("answer.posted", posted, question, {})]
 
@@ -334,9 +344,8 @@ def accept(answer_, question, community, actor, membership, now):
 
 
 def present_answer(answer_, question):
-    """An answer as callers see it: rendered, and accepted if its question says so."""
-    return {**answer_, "body_html": render_markdown(answer_["body"]),
-            "accepted": question.get("accepted_answer") == answer_["_id"]}
+    """An answer as callers see it: accepted if its question says so."""
+    return {**answer_, "accepted": question.get("accepted_answer") == answer_["_id"]}
 
 
 def require_answer(answer_):

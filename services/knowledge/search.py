@@ -94,13 +94,13 @@ class SearchIndex:
 
     # writing
 
-    def index(self, artifact, text=None):
+    def index(self, artifact):
         """Index ``artifact`` as stored, unless the index holds a newer state of it already."""
         row = self.db.execute("SELECT id, updated, revision, status FROM artifacts WHERE artifact_id = ?",
                               (artifact["_id"],)).fetchone()
         if row and ((row[1], row[2]) > _version(artifact) or (row[1:] == (*_version(artifact), artifact["status"]))):
             return False  # the index holds this state, or a newer one
-        text = plain_text(artifact["body"]) if text is None else text
+        text = plain_text(artifact["body_html"])
         updated, revision = _version(artifact)
         # No yield between here and the end: green threads see the entry whole or not at all.
         with self.db:

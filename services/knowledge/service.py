@@ -24,6 +24,8 @@ from services.knowledge import schemas as s
 from services.knowledge.search import KeepsSearchIndex
 from services.knowledge.store import KnowledgeRepository
 
+# The most work a diff may take before it is made coarser (services.knowledge.diffs).
+DIFF_BUDGET_SECONDS = 0.5
 
 
 class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
@@ -158,7 +160,7 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
         self._at_artifact(artifact_id)
         params = load(s.DiffQuerySchema, query)
         return domain.diff(artifact_id, self.store.revision(artifact_id, params["from_"]),
-                           self.store.revision(artifact_id, params["to"]))
+                           self.store.revision(artifact_id, params["to"]), DIFF_BUDGET_SECONDS)
 
     # endorsements and standards
 

@@ -1,6 +1,7 @@
 """The knowledge service's collections.
 
-artifacts  _id = ObjectId hex; the current content, its ``revision`` number and ``status``.
+artifacts  _id = ObjectId hex; the current content (its Markdown, and ``body_html`` rendered from it
+           as it was written), its ``revision`` number and ``status``.
            An edit is one conditional update on the revision it was made from, so of two
            edits from the same revision exactly one lands, in one process or across replicas.
 revisions  _id = "<artifact_id>:<number, six digits>"; immutable, one per revision. The current
@@ -21,8 +22,12 @@ from pymongo.errors import DuplicateKeyError
 
 from commonplace.errors import Conflict
 from commonplace.ids import pair_id
+from commonplace.migrations import once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from services.knowledge.rendering import render_or_escape
+
+RENDERED_BODIES = "bodies rendered when written"
 
 
 # Answers: the accepted one first, then by score, then oldest first.
@@ -35,6 +40,7 @@ def revision_id(artifact_id, number):
 
 class KnowledgeRepository:
     def __init__(self, db):
+        self.db = db
         self.artifacts = db["artifacts"]
         self.revisions = db["revisions"]
         self.ticks = db["freshness_ticks"]
@@ -50,6 +56,15 @@ class KnowledgeRepository:
         self.artifacts.create_index("updated_at")
         self.endorsements.create_index([("artifact_id", ASCENDING), ("active", ASCENDING)])
         self.answers.create_index(ANSWER_ORDER)
+        once(self.db, RENDERED_BODIES, self.render_bodies)
+
+    def render_bodies(self):
+        """Give artifacts and answers written before bodies were rendered as they are written
+        their ``body_html`` (a body over today's budget is shown as its text, escaped)."""
+        for collection in (self.artifacts, self.answers):
+            for document in collection.find({"body_html": {"$exists": False}}, {"body": 1}):
+                collection.update_one({"_id": document["_id"], "body_html": {"$exists": False}},
+                                      {"$set": {"body_html": render_or_escape(document["body"])}})
 
     def ping(self):
         self.artifacts.find_one({}, {"_id": 1})

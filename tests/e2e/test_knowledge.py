@@ -223,3 +223,32 @@ def test_knowledge_past_its_review_date_needs_review_until_someone_verifies_it(p
     verified = platform.call("POST", f"{path}/verify", ann, {})
     assert verified.status_code == 200 and verified.json()["status"] == "published"
     assert verified.json()["review_by"] is None
+
+
+def test_a_body_that_would_stall_the_service_is_refused_and_others_render_once(platform, acme, guild):
+    bob, listing = acme.user("bob"), f"/v1/communities/{guild['id']}/artifacts"
+    before = platform.call("GET", listing, bob).json()["items"]
+    nested = platform.call("POST", listing, bob, {"kind": "guide", "title": "Lists", "body": "<ul>" * 51_200})
+    assert nested.status_code == 422 and "nest more than 100 levels" in nested.json()["error"]["message"]
+    assert platform.call("GET", listing, bob).json()["items"] == before  # nothing was stored
+
+    brackets = _write(platform, bob, guild["id"], body="![" * 102_400)
+    assert brackets["body_html"].startswith("<p>![![")
+    path = f"/v1/artifacts/{brackets['id']}"
+    assert platform.call("GET", path, bob).json()["body_html"] == brackets["body_html"]
+    edited = platform.call("PUT", path, bob, {"title": "Deep", "body": "<div>" * 40_000, "base_revision": 1})
+    assert edited.status_code == 422 and platform.call("GET", path, bob).json()["revision"] == 1
+
+
+def test_a_diff_of_long_revisions_is_answered_coarser_not_late(platform, acme, guild):
+    bob = acme.user("bob")
+    older = [f"l{n}\n" for n in range(20_000)]
+    artifact = _write(platform, bob, guild["id"], body="".join(older))
+    path = f"/v1/artifacts/{artifact['id']}"
+    newer = older[1::2] + older[::2]
+    assert platform.call("PUT", path, bob, {"title": "Capacity planning", "body": "".join(newer),
+                                            "base_revision": 1}).status_code == 200
+    diff = platform.call("GET", f"{path}/diff?from=1&to=2", bob)
+    assert diff.status_code == 200
+    # The exact diff would take seconds: it is the coarse one, every line out and in again.
+    assert diff.text.count("\n-l") == 20_000 and diff.text.count("\n+l") == 20_000

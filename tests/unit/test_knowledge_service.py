@@ -113,15 +113,19 @@ def test_a_revision_lost_to_a_crash_is_recorded_again_before_the_next_edit(make)
 def test_the_diff_shows_what_changed():
     older = {"number": 1, "title": "T", "body": "one\ntwo\n"}
     newer = {"number": 2, "title": "T", "body": "one\n2\n"}
-    text = domain.diff("a1", older, newer)
+    text = domain.diff("a1", older, newer, 0.5)
     assert "--- a1@1" in text and "+++ a1@2" in text and "-two" in text and "+2" in text
 
 
 def test_markdown_is_rendered_without_anything_that_runs():
-    html = domain.present({"body": "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
-                                   "[here](javascript:alert(1)) <a href=\"javascript:alert(2)\">there</a>"}, 0)["body_html"]
+    html = domain.rendered("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+                           "[here](javascript:alert(1)) <a href=\"javascript:alert(2)\">there</a>\n\n"
+                           '<q cite="javascript:alert(3)">q</q> <blockquote cite=" JaVaScRiPt:alert(4)">b</blockquote> '
+                           '<del cite="data:text/html,x">d</del> <ins cite="https://ok.example/why">i</ins>')
     assert "<script" not in html and "onerror" not in html and "href" not in html
+    assert "javascript" not in html.lower() and "data:" not in html
     assert '<img src="x">' in html and ">there</a>" in html  # what is harmless stays
+    assert 'cite="https://ok.example/why"' in html
 
 
 def test_an_archived_communitys_knowledge_refuses_writes(make):

@@ -4,6 +4,7 @@ import datetime
 import pytest
 
 from commonplace.errors import Invalid
+from services.knowledge.rendering import render_markdown
 from services.knowledge.search import SearchIndex, match_expression
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
@@ -11,7 +12,8 @@ T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 def _artifact(artifact_id, title, body="", *, tags=(), kind="guide", community="c1", status="published",
               author="acme:bob", revision=1, minutes=0):
-    return {"_id": artifact_id, "title": title, "body": body, "tags": list(tags), "kind": kind,
+    return {"_id": artifact_id, "title": title, "body": body, "body_html": render_markdown(body),
+            "tags": list(tags), "kind": kind,
             "community_id": community, "status": status, "author": author, "revision": revision,
             "updated_at": T0 + datetime.timedelta(minutes=minutes)}
 
