@@ -15,17 +15,17 @@ import time
 from collections import Counter
 
 import eventlet
-import requests
 from eventlet.greenpool import GreenPool
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 from standardwebhooks import Webhook
+from urllib3.exceptions import HTTPError
 
 from commonplace.clock import now
 from commonplace.storage import StoreClient
 from services.notifications import domain
 from services.notifications.store import NotificationsRepository
-from services.notifications.targets import Refused, allowed_targets, check_target
+from services.notifications.targets import PinnedClient, Refused, allowed_targets, resolve
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class WebhookSender(DependencyProvider):
         self.in_flight = Counter()
         self.pool = GreenPool(IN_FLIGHT)
         self.finished = LightQueue()  # a word from each attempt that ends: room to claim again
-        self.http = requests.Session()
+        self.http = PinnedClient(PER_ENDPOINT)
         self.running = False
 
     def start(self):
@@ -149,23 +149,22 @@ class WebhookSender(DependencyProvider):
         record = {"number": delivery["attempt_count"] + 1, "at": at, "status_code": None,
                   "latency_ms": 0.0, "response_body": "", "error": None}
         try:
-            check_target(webhook["url"], self.allowed)
+            target = resolve(webhook["url"], self.allowed)  # the address checked is the one reached
         except Refused as refused:
             return {**record, "error": f"refused: {refused}"}
         body = json.dumps(delivery["event"])
         headers = signed_headers(webhook, delivery["event"]["id"], body, at)
         started = time.perf_counter()
-        response = None
-        # requests bounds the connect and each read; the green timeout bounds the whole answer.
+        answer = None
+        # urllib3 bounds the connect and each read; the green timeout bounds the whole answer.
         with eventlet.Timeout(self.timeout, False):
             try:
-                response = self.http.post(webhook["url"], data=body.encode(), headers=headers,
-                                          timeout=self.timeout, allow_redirects=False)
-            except requests.RequestException as error:
+                answer = self.http.post(target, body.encode(), headers, self.timeout)
+            except (HTTPError, OSError) as error:
                 record["error"] = f"{type(error).__name__}: {str(error)[:200]}"
         record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        if response is not None:
-            record.update(status_code=response.status_code, response_body=response.text[:domain.RESPONSE_KEPT])
+        if answer is not None:
+            record.update(status_code=answer[0], response_body=answer[1][:domain.RESPONSE_KEPT])
         elif record["error"] is None:
             record["error"] = f"no answer within {self.timeout:g} s"
         return record

@@ -10,7 +10,7 @@ class Receiver:
     """Answers the attempts at each message (``webhook-id``) with the next of ``answers`` (a
     status, or "hang"), then ``otherwise``."""
 
-    def __init__(self, answers=(), otherwise=200):
+    def __init__(self, answers=(), otherwise=200, address=("127.0.0.1", 0)):
         self.answers, self.otherwise = list(answers), otherwise
         self.plans = {}
         self.received, self.lock = [], threading.Lock()
@@ -35,8 +35,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = ThreadingHTTPServer(address, Handler)
+        self.url = f"http://{address[0]}:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def got(self, status=None):

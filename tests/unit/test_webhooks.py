@@ -1,5 +1,6 @@
 """Webhook rules without a broker: matching, retry decisions, disabling, rotation, targets."""
 import datetime
+import socket
 
 import pytest
 from standardwebhooks import Webhook
@@ -7,7 +8,9 @@ from standardwebhooks import Webhook
 from commonplace.errors import Invalid, NotFound
 from services.notifications import domain
 from services.notifications.sending import WebhookSender, signed_headers
-from services.notifications.targets import Refused, allowed_targets, check_target
+from services.notifications.targets import PinnedClient, Refused, allowed_targets, check_target
+from tests.support.platform import free_port
+from tests.support.receiver import Receiver
 from tests.unit.conftest import actor
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=datetime.timezone.utc)
@@ -86,7 +89,13 @@ def test_during_a_rotation_both_secrets_sign_and_afterwards_only_the_new():
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://10.1.2.3/x", "http://192.168.0.1/x",
                                  "http://169.254.169.254/x", "http://[::1]/x", "http://[::ffff:127.0.0.1]/x",
-                                 "http://0.0.0.0/x", "http://no-such-host.invalid/x"])
+                                 "http://0.0.0.0/x", "http://no-such-host.invalid/x",
+                                 # shared address space (a cloud metadata address in it), the IETF's block,
+                                 # documentation, benchmarking, multicast, IPv6 unique-local and NAT64'd private
+                                 "http://100.100.100.200/x", "http://100.64.0.1/x", "http://192.0.0.8/x",
+                                 "http://198.51.100.7/x", "http://198.18.0.1/x", "http://224.0.0.1/x",
+                                 "http://[fd00::1]/x", "http://[2001:db8::1]/x", "http://[::ffff:100.100.100.200]/x",
+                                 "http://[2002:7f00:1::]/x", "http://[64:ff9b::a00:1]/x"])
 def test_private_and_unresolvable_targets_are_refused(url):
     with pytest.raises(Refused):
         check_target(url, allowed_targets(""))
@@ -96,6 +105,33 @@ def test_allowed_hosts_and_networks_may_be_reached():
     check_target("http://127.0.0.1:9/x", allowed_targets("127.0.0.0/8"))
     check_target("http://hooks.internal/x", allowed_targets(" hooks.internal , 10.0.0.0/8"))
     check_target("http://93.184.215.14/x", allowed_targets(""))  # a public address
+
+
+def test_an_attempt_connects_to_the_address_that_was_checked(monkeypatch):
+    # A resolver that rebinds: the checked lookup answers an allowed address, any later one
+    # loopback. Two listeners on one port tell which address the attempt reached.
+    port = free_port()
+    allowed, loopback = Receiver(address=("127.0.0.2", port)), Receiver(address=("127.0.0.1", port))
+    answers = iter(["127.0.0.2"] + ["127.0.0.1"] * 10)
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    sender = WebhookSender.__new__(WebhookSender)
+    sender.allowed, sender.timeout, sender.http = allowed_targets("127.0.0.2/32"), 5.0, PinnedClient(1)
+    webhook = {**_webhook(), "url": f"http://hooks.rebind.test:{port}/x"}
+    try:
+        attempt = sender.attempt(webhook, domain.delivery_of(webhook, _event(), NOW))
+        assert attempt["status_code"] == 200, attempt
+        assert len(allowed.got()) == 1 and loopback.got() == []
+        assert allowed.got()[0]["headers"]["Host"] == f"hooks.rebind.test:{port}"
+    finally:
+        allowed.close()
+        loopback.close()
 
 
 def test_a_target_is_checked_again_before_each_attempt():
