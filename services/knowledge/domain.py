@@ -12,9 +12,17 @@ from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.diffs import unified_diff
 from services.knowledge.rendering import TooCostly, render_markdown
 
-# Drafts and artifacts in review are their author's and the community's managers' alone.
-SEEN_BY_ALL = ("published", "needs_review", "archived")
 LIVE = ("published", "needs_review")
+# What anyone who may see the community may read: live knowledge, and archived knowledge that
+# was published. Drafts and artifacts in review, archived or not, are their author's and the
+# community's managers' alone. ``seen_by_all`` is the same rule for one artifact.
+SEEN_BY_ALL = [{"status": {"$in": list(LIVE)}}, {"status": "archived", "published_at": {"$ne": None}}]
+
+
+def seen_by_all(artifact):
+    """Whether everyone who may see the community may read ``artifact`` (``SEEN_BY_ALL``)."""
+    return artifact["status"] in LIVE or (artifact["status"] == "archived"
+                                          and artifact.get("published_at") is not None)
 CONTENT = ("title", "body", "tags", "links")
 
 
@@ -26,7 +34,7 @@ def require_artifact_visible(artifact, community, actor, membership):
 
 
 def may_see(artifact, community, actor, membership):
-    return (artifact["status"] in SEEN_BY_ALL or is_author(artifact, actor, membership)
+    return (seen_by_all(artifact) or is_author(artifact, actor, membership)
             or is_manager(community, actor, membership))
 
 
@@ -191,7 +199,7 @@ def listing_query(community, actor, membership, params):
     clauses = [{"community_id": community["_id"]}]
     if not is_manager(community, actor, membership):
         own = [{"author": actor.user_id}] if membership else []
-        clauses.append({"$or": [{"status": {"$in": list(SEEN_BY_ALL)}}, *own]})
+        clauses.append({"$or": [*SEEN_BY_ALL, *own]})
     for field in ("kind", "status"):
         if params.get(field):
             clauses.append({field: params[field]})

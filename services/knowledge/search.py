@@ -29,6 +29,7 @@ from commonplace.clock import now
 from commonplace.errors import Invalid, ServiceUnavailable
 from commonplace.rpc import rpc
 from commonplace.storage import StoreClient
+from services.knowledge.domain import seen_by_all
 from services.knowledge.rendering import plain_text
 from services.knowledge.store import KnowledgeRepository
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 # bm25 weights of the columns title, body, tags: a title match counts most.
 WEIGHTS = (10.0, 2.0, 1.0)
-SEEN_BY_ALL = ("published", "needs_review", "archived")
 SNIPPET_TOKENS = 24
 FACET_SIZE = 20
 # Words, prefixes ("capac*") and phrases ("lessons learned") of a query; nothing else of FTS5's
@@ -49,7 +49,7 @@ _SCHEMA = """
 CREATE VIRTUAL TABLE texts USING fts5(title, body, tags, tokenize='unicode61 remove_diacritics 2',
                                       prefix='2 3');
 CREATE TABLE artifacts (id INTEGER PRIMARY KEY, artifact_id TEXT UNIQUE, community_id TEXT, kind TEXT,
-                        status TEXT, author TEXT, title TEXT, updated REAL, revision INTEGER);
+                        status TEXT, shared INTEGER, author TEXT, title TEXT, updated REAL, revision INTEGER);
 CREATE INDEX artifacts_community ON artifacts (community_id, updated);
 CREATE TABLE tags (id INTEGER, tag TEXT);
 CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, kind TEXT, community_id TEXT);
@@ -109,10 +109,10 @@ class SearchIndex:
                 self.db.execute("DELETE FROM tags WHERE id = ?", (row[0],))
                 self.db.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
             cursor = self.db.execute(
-                "INSERT INTO artifacts (artifact_id, community_id, kind, status, author, title, updated, revision)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO artifacts (artifact_id, community_id, kind, status, shared, author, title, updated,"
+                " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (artifact["_id"], artifact["community_id"], artifact["kind"], artifact["status"],
-                 artifact["author"], artifact["title"], updated, revision))
+                 int(seen_by_all(artifact)), artifact["author"], artifact["title"], updated, revision))
             rowid = cursor.lastrowid
             self.db.execute("INSERT INTO texts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
                             (rowid, artifact["title"], text, " ".join(artifact["tags"])))
@@ -135,14 +135,14 @@ class SearchIndex:
     def search(self, q, seen, *, community=None, kind=None, tag=None, status=None, limit=20, offset=0):
         """``(items, facets, more)``: one page of what matches ``q`` among what ``seen`` allows.
 
-        ``seen`` is ``{"visible", "managed", "member"}``, each a set of community ids: drafts and
-        artifacts in review are found only by the community's managers and, while a member,
-        their author (``seen["user_id"]``)."""
+        ``seen`` is ``{"visible", "managed", "member"}``, each a set of community ids: what not
+        everyone may read (drafts, artifacts in review, archived ones never published) is found
+        only by the community's managers and, while a member, their author (``seen["user_id"]``)."""
         expression = match_expression(q) if q else ""
         if q and not expression:
             raise Invalid("the query has no words to search for", {"q": ["no words"]})
         where = ["a.community_id IN (SELECT value FROM json_each(:visible))",
-                 "(a.status IN ('published', 'needs_review', 'archived')"
+                 "(a.shared = 1"
                  " OR a.community_id IN (SELECT value FROM json_each(:managed))"
                  " OR (a.author = :user AND a.community_id IN (SELECT value FROM json_each(:member))))"]
         params = {"visible": json.dumps(sorted(seen["visible"])), "managed": json.dumps(sorted(seen["managed"])),

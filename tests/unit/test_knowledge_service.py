@@ -158,6 +158,28 @@ def test_a_draft_is_published_once_a_manager_approved_it(make):
     assert [a["id"] for a in listed] == [artifact["id"]]  # published: every member sees it
 
 
+def test_an_archived_draft_stays_as_private_as_a_draft(make):
+    draft = _artifact(make)
+    archived = make(BOB).archive(artifact_id=draft["id"])
+    assert archived["status"] == "archived"
+    for look in (lambda: make(CAT).get_artifact(artifact_id=draft["id"]),
+                 lambda: make(CAT).get_revision(artifact_id=draft["id"], number=1),
+                 lambda: make(CAT).list_revisions(artifact_id=draft["id"], query={})):
+        with pytest.raises(NotFound):
+            look()
+    assert make(CAT).list_artifacts(community_id="c1", query={})["items"] == []
+    assert [a["id"] for a in make(ANN).list_artifacts(community_id="c1", query={})["items"]] == [draft["id"]]
+    assert make(BOB).get_artifact(artifact_id=draft["id"])["status"] == "archived"  # still the author's
+
+    make.communities.apply_community({"community_id": "c1", "knowledge_review": "none"},
+                                     datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc))
+    published = _artifact(make, title="Published, then archived")
+    make(BOB).publish(artifact_id=published["id"])
+    make(BOB).archive(artifact_id=published["id"])
+    assert make(CAT).get_artifact(artifact_id=published["id"])["status"] == "archived"  # kept readable
+    assert [a["id"] for a in make(CAT).list_artifacts(community_id="c1", query={})["items"]] == [published["id"]]
+
+
 def test_an_author_never_approves_their_own_work_and_members_do_not_review(make):
     artifact = _artifact(make, who=ANN)  # ann is an owner, and the author
     make(ANN).submit(artifact_id=artifact["id"])

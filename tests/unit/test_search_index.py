@@ -73,6 +73,15 @@ def test_drafts_are_found_by_their_author_while_a_member_and_by_managers_only(in
     assert "d1" in _ids(index, "capacity", {**EVERYONE, "managed": {"c1"}})
 
 
+def test_an_archived_draft_is_found_as_a_draft_is_and_archived_knowledge_by_all(index):
+    index.index({**_artifact("d2", "Capacity abandoned", status="archived", author="acme:cat", minutes=1),
+                 "published_at": None})
+    index.index({**_artifact("p2", "Capacity retired", status="archived", minutes=1), "published_at": T0})
+    assert "d2" not in _ids(index, "capacity") and "p2" in _ids(index, "capacity")
+    assert "d2" in _ids(index, "capacity", {**EVERYONE, "user_id": "acme:cat"})
+    assert "d2" in _ids(index, "capacity", {**EVERYONE, "managed": {"c1"}})
+
+
 def test_nothing_outside_the_visible_communities_is_found_or_counted(index):
     items, facets, _ = index.search("capacity", EVERYONE)
     assert "x1" not in [i["id"] for i in items] and "other" not in facets["community"]
