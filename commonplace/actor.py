@@ -61,6 +61,9 @@ class Actor:
     name: str | None = None
     email: str | None = None
     sub: str | None = None  # as the identity provider names them, within their organisation
+    # A scoped token's use (``calendar``: feeds only). It names the person, and says nothing
+    # else of them: their profile is never taken from it.
+    scope: str | None = None
 
     @property
     def is_platform_admin(self):
@@ -76,7 +79,7 @@ class Actor:
         return {
             "user_id": self.user_id, "organisation": self.organisation or "",
             "roles": list(self.roles), "name": self.name or "", "email": self.email or "",
-            "sub": self.sub or "",
+            "sub": self.sub or "", "scope": self.scope or "",
         }
 
     @classmethod
@@ -84,7 +87,7 @@ class Actor:
         return cls(
             user_id=data["user_id"], organisation=data.get("organisation") or None,
             roles=tuple(data.get("roles") or ()), name=data.get("name") or None,
-            email=data.get("email") or None, sub=data.get("sub") or None,
+            email=data.get("email") or None, sub=data.get("sub") or None, scope=data.get("scope") or None,
         )
 
 

@@ -95,5 +95,6 @@ def _verified(secret, issuer, token, scope):
     actor = Actor(
         user_id=person_id(organisation, claims["sub"]), organisation=organisation,
         roles=tuple(roles), name=claims.get("name"), email=claims.get("email"), sub=claims["sub"],
+        scope=scope,
     )
     return actor, claims["exp"]

@@ -39,6 +39,8 @@ class PeopleSeen(ServiceRpc):
         if not data:
             return  # a public route, or an API key: nobody in person
         actor = Actor.from_context(data)
+        if actor.scope:
+            return  # a scoped token (a calendar app's) carries no profile: nothing to tell
         claims = (actor.name, actor.email, tuple(sorted(actor.roles)))
         if self.known.get(actor.user_id) == claims:
             self.known.move_to_end(actor.user_id)

@@ -76,7 +76,10 @@ PROFILE_CLAIMS = ("name", "email", "roles")
 def see_person(actor, profile):
     """(profile, events) of a person acting with ``actor``'s token: their profile made or brought
     up to date from the token's claims, with the event that says so; no event when the claims are
-    what the profile holds already."""
+    what the profile holds already, and none from a scoped token (a calendar app's), which says
+    nothing of the person but who they are."""
+    if actor.scope:
+        return profile, []
     claims = {"organisation": actor.organisation, "sub": actor.sub or split_person_id(actor.user_id)[1],
               "name": actor.name, "email": actor.email, "roles": sorted(actor.roles)}
     changed = [key for key in PROFILE_CLAIMS if profile is None or profile.get(key) != claims[key]]

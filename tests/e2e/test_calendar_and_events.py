@@ -69,6 +69,24 @@ def test_calendar_token_reads_feeds_from_the_url_and_nothing_else(platform, acme
                              params={"access_token": calendar_token}).status_code == 401
 
 
+def test_a_calendar_app_polling_its_feed_leaves_the_profile_as_it_was(platform, acme, amqp_uri):
+    ann = acme.user("ann")
+    community = known_community(platform, ann)
+    me = platform.call("GET", "/v1/me", ann).json()
+    assert (me["name"], me["email"]) == ("Ann", acme.email("ann"))
+    calendar_token = platform.call("POST", "/v1/me/calendar-token", ann).json()["token"]
+    tap = EventTap(amqp_uri, "membership")
+    try:
+        feed_url = f"{platform.base}/v1/communities/{community['id']}/calendar.ics"
+        for _ in range(3):
+            assert platform.http.get(feed_url, params={"access_token": calendar_token}).status_code == 200
+        # A profile the gateway changed would be changed before the feed's answer: a second is ample.
+        assert [e for e in tap.collect(1) if e["type"].endswith("profile.updated")] == []
+    finally:
+        tap.close()
+    assert platform.call("GET", "/v1/me", ann).json() == me
+
+
 def test_catalogue_lists_every_events_type():
     assert EVENTS_TYPES == {t for t in CATALOGUE if t.startswith("commonplace.events.")}
 

@@ -230,6 +230,15 @@ def test_a_person_is_profiled_from_their_claims_once_and_again_when_they_change(
     assert [p["name"] for p in make(None).profiles_of(user_ids=["acme:ann", "acme:nobody"])] == ["Ann"]
 
 
+def test_a_scoped_token_never_changes_a_profile(make):
+    ann = replace(actor("acme:ann"), name="Ann", email="ann@acme.test", sub="ann")
+    make(ann).see_person()
+    make.events.new()
+    calendar_app = replace(ann, name=None, email=None, scope="calendar")
+    assert make(calendar_app).see_person()["email"] == "ann@acme.test"
+    assert make.events.new() == [] and make.repository.profile("acme:ann")["name"] == "Ann"
+
+
 def test_a_profile_changed_meanwhile_is_not_overwritten_with_a_stale_one(make):
     ann = replace(actor("acme:ann"), name="Ann", email="ann@acme.test", sub="ann")
     make(ann).see_person()
