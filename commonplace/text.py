@@ -5,6 +5,9 @@ Whatever is typed must render in every format the platform emits (JSON, iCalenda
 e-mail, HTML), so one-line text (names, titles, tags, ids) holds no control characters at
 all, and text that may span lines (descriptions, comments) holds none but tab, LF and CR.
 """
+from email import errors as email_errors
+from email.headerregistry import Address
+
 from marshmallow import fields, validate
 
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -43,3 +46,22 @@ class MultiLine(fields.String):
             validate.Length(min=min_length, max=max_length),
             validate.Regexp(MULTI_LINE, error="text without control characters other than tab and line breaks"),
         ], **kwargs)
+
+
+def email_address(value):
+    """``value`` as exactly one email address (its ``local@domain``), or None where it is not one:
+    "a@x.test, b@y.test" is two, and the line breaks of "a@x.test\r\nBcc: …" no address holds."""
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        return None
+    try:
+        address = Address(addr_spec=value.strip())
+    except (ValueError, IndexError, email_errors.MessageError, email_errors.MessageDefect):
+        return None
+    return address.addr_spec if address.username and address.domain else None
+
+
+def header_text(value):
+    """``value`` as one line for an email header: every line break (CR, LF, U+2028, NEL and the
+    rest ``str.splitlines`` knows) and control character becomes a space."""
+    line = " ".join(str(value).splitlines())
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in line).split())

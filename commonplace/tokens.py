@@ -1,7 +1,7 @@
 """Bearer tokens: HS256 JWTs that carry who the actor is.
 
 Claims: ``sub`` (the person within their organisation), ``org`` (organisation slug), ``name``,
-``email``, ``roles`` (a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace,
+``email`` (one address, or it is taken as none), ``roles`` (a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace,
 ``exp`` (required). The actor's ``user_id`` is ``"<org>:<sub>"`` (``commonplace.actor``).
 """
 import datetime
@@ -11,6 +11,7 @@ import jwt
 
 from commonplace.actor import ROLES, Actor, person_id  # noqa: F401 - ROLES is part of this API
 from commonplace.errors import Unauthenticated
+from commonplace.text import email_address
 
 AUDIENCE = "commonplace"
 ALGORITHM = "HS256"
@@ -94,7 +95,7 @@ def _verified(secret, issuer, token, scope):
         raise Unauthenticated("the token names no organisation")
     actor = Actor(
         user_id=person_id(organisation, claims["sub"]), organisation=organisation,
-        roles=tuple(roles), name=claims.get("name"), email=claims.get("email"), sub=claims["sub"],
-        scope=scope,
+        roles=tuple(roles), name=claims.get("name"), email=email_address(claims.get("email")),
+        sub=claims["sub"], scope=scope,
     )
     return actor, claims["exp"]

@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 
 from commonplace.clock import now
 from commonplace.storage import StoreClient
+from commonplace.text import email_address, header_text
 from services.notifications.inbox import CATEGORIES
 from services.notifications.inbox_store import InboxRepository
 
@@ -75,6 +76,11 @@ def after_attempt(email, error, at):
             "next_attempt_at": at + datetime.timedelta(seconds=EMAIL_RETRY_SCHEDULE[attempts - 1])}
 
 
+def cannot_be_sent(email, reason):
+    """Changes to an email that no attempt could send: failed, for good."""
+    return {"status": "failed", "attempts": email["attempts"], "last_error": f"cannot be sent: {reason[:200]}"}
+
+
 class SmtpServer:
     """Where ``SMTP_URL`` says email goes: smtp://[user:password@]host:port, or smtps:// for TLS."""
 
@@ -95,8 +101,13 @@ class SmtpServer:
 
 
 def message_of(email, sender):
+    """The email as sent; ``ValueError`` when it cannot be built (no valid address to send to).
+    Names and titles in headers are one line, whatever their authors typed."""
+    to = email_address(email["to"])
+    if to is None:
+        raise ValueError(f"{email['to']!r} is not one email address")
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, email["to"], email["subject"]
+    message["From"], message["To"], message["Subject"] = sender, to, header_text(email["subject"])
     message["Date"] = formatdate(usegmt=True)
     # The same on every attempt, so a mail server that got it once can tell a retry.
     message["Message-ID"] = f"<{hashlib.sha256(email['_id'].encode()).hexdigest()[:32]}@commonplace>"
@@ -166,9 +177,16 @@ class Mail(DependencyProvider):
         return claimed
 
     def _send(self, repository, email):
+        try:
+            message = message_of(email, self.sender)
+        except (ValueError, TypeError) as unbuildable:
+            # Sending it again would fail the same way: it has failed for good.
+            log.error("email %s cannot be sent, and is given up: %s", email["_id"], unbuildable)
+            repository.email_attempted(email["_id"], cannot_be_sent(email, str(unbuildable)))
+            return
         error = None
         try:
-            self.server.send(message_of(email, self.sender))
+            self.server.send(message)
         except (OSError, smtplib.SMTPException) as failure:
             error = f"{type(failure).__name__}: {str(failure)[:200]}"
             log.warning("email %s not sent (attempt %d): %s", email["_id"], email["attempts"] + 1, error)

@@ -20,6 +20,11 @@ def test_token_round_trips_into_an_actor():
     assert actor.administers("acme") and not actor.administers("globex")
 
 
+def test_a_token_whose_email_is_not_one_address_names_no_email():
+    token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", email="a@x.test, victim@evil.test")
+    assert tokens.verify("s", "commonplace", token).email is None
+
+
 @pytest.mark.parametrize("secret,issuer,lifetime", [
     ("other", "commonplace", 1), ("s", "elsewhere", 1), ("s", "commonplace", -1),
 ])
