@@ -6,7 +6,7 @@ reused: building one is costlier than most of what it then does.
 """
 import functools
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from commonplace.errors import Invalid
 
@@ -31,3 +31,21 @@ def load(schema_cls, data):
 def dump(schema_cls, obj, *, many=False):
     """``obj`` (or, with ``many``, each of ``obj``) dumped through ``schema_cls``."""
     return schema(schema_cls, many).dump(obj)
+
+
+class JsonBoolean(fields.Boolean):
+    """A boolean as JSON writes it: ``true`` or ``false``, never ``"yes"``, ``"true"`` or ``1``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class JsonNumber(fields.Float):
+    """A number as JSON writes it, never a string of digits (nor ``true``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -85,6 +85,13 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class HeadersTooLarge(DomainError):
+    """The request's headers are longer than the web server reads."""
+
+    status = 431
+    code = "headers_too_large"
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"

@@ -18,17 +18,18 @@ import time
 import uuid
 from functools import partial
 
+from eventlet import wsgi
 from eventlet.event import Event
 from nameko.exceptions import BadRequest
 from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
 from commonplace.errors import (
-    Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
+    HeadersTooLarge, Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
 )
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from gateway.api_keys import presented_api_key, verifying_api_key
@@ -113,9 +114,32 @@ class JsonWsgiApp(WsgiApp):
         return response
 
 
+class JsonHttpProtocol(HttpOnlyProtocol):
+    """eventlet's HTTP protocol, answering a request whose headers it will not read (a line over
+    8 KB, all of them over 64 KB: a bearer token that long, say) in JSON too, with 431."""
+
+    def parse_request(self):
+        try:
+            return super().parse_request()
+        except (wsgi.HeaderLineTooLong, wsgi.HeadersTooLarge):
+            error = HeadersTooLarge(
+                f"a request header is longer than {wsgi.MAX_HEADER_LINE // 1024} KB, or all of them "
+                f"together than {wsgi.MAX_TOTAL_HEADER_SIZE // 1024} KB (no token this platform accepts is)")
+            body = json.dumps(error.to_body()).encode()
+            self.wfile.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
+                             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            self.close_connection = 1
+            HTTP_REQUESTS.labels(self.command or "-", "(headers too large)", error.status).inc()
+            log.info("%s %s %s", self.command, error.status, error.message, extra={"status": error.status})
+            return False
+
+
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
 
 
 class Credentials(SharedExtension):

@@ -3,6 +3,7 @@ import zoneinfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from commonplace.boundary import JsonNumber
 from commonplace.pagination import PageQuerySchema
 from commonplace.text import MultiLine, OneLine, WebAddress
 
@@ -26,8 +27,8 @@ class _WorkshopFields(Schema):
     timezone = fields.String(validate=Timezone)
     location = OneLine(allow_none=True, max_length=500)
     online_url = WebAddress(allow_none=True)
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
-    credits = fields.Float(validate=validate.Range(min=0, max=1000), allow_nan=False)
+    capacity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=100000))
+    credits = JsonNumber(validate=validate.Range(min=0, max=1000), allow_nan=False)
     facilitators = fields.List(OneLine(min_length=1, max_length=200), validate=validate.Length(max=50))
 
 
@@ -47,9 +48,9 @@ class WorkshopCreateSchema(_WorkshopFields):
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     timezone = fields.String(required=True, validate=Timezone)
-    capacity = fields.Integer(allow_none=True, load_default=None,
+    capacity = fields.Integer(allow_none=True, load_default=None, strict=True,
                               validate=validate.Range(min=1, max=100000))
-    credits = fields.Float(required=True, validate=validate.Range(min=0, max=1000), allow_nan=False)
+    credits = JsonNumber(required=True, validate=validate.Range(min=0, max=1000), allow_nan=False)
 
 
 class WorkshopSchema(Schema):

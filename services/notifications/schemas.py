@@ -1,6 +1,7 @@
 """What goes in and out of the notifications service (API keys, the event feed, webhooks, the inbox)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from commonplace.boundary import JsonBoolean
 from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuerySchema
 from commonplace.text import OneLine, WebAddress
 from services.notifications.inbox import CATEGORIES, EMAIL_CHOICES
@@ -95,7 +96,7 @@ class WebhookUpdateSchema(Schema):
     communities = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
                               validate=validate.Length(max=100))
     description = OneLine(max_length=500)
-    enabled = fields.Boolean(metadata={"description": "true re-enables an endpoint that was disabled"})
+    enabled = JsonBoolean(metadata={"description": "true re-enables an endpoint that was disabled"})
 
 
 class WebhookSchema(Schema):
@@ -181,7 +182,7 @@ class MarkedReadSchema(Schema):
 
 
 class ChoiceSchema(Schema):
-    in_app = fields.Boolean(metadata={"description": "in the inbox (default true)"})
+    in_app = JsonBoolean(metadata={"description": "in the inbox (default true)"})
     email = fields.String(validate=validate.OneOf(EMAIL_CHOICES),
                           metadata={"description": "immediate, in the daily digest, or off"})
 

@@ -217,3 +217,27 @@ def test_an_unknown_path_is_a_json_404_with_its_access_line(gateway, caplog):
     assert response.headers["X-Request-ID"] == "r-unknown"
     [line] = [r for r in caplog.records if getattr(r, "request_id", None) == "r-unknown"]
     assert (line.levelno, line.status) == (logging.INFO, 404)
+
+
+@pytest.mark.parametrize("size", [9_000, 70_000])
+def test_a_token_too_long_to_read_is_answered_in_json(gateway, size):
+    response = gateway.call("GET", "/v1/communities/c1", "x" * size)
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "headers_too_large"
+    gateway.membership.get_community.assert_not_called()
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/me/notification-preferences", {"categories": {"workshops": {"in_app": "yes"}}}),
+    ("/v1/me/notification-preferences", {"categories": {"workshops": {"in_app": 1}}}),
+    ("/v1/webhooks/w1", {"enabled": "true"}),
+    ("/v1/communities/c1/workshops", {**WORKSHOP_BODY, "credits": "1.5"}),
+    ("/v1/communities/c1/workshops", {**WORKSHOP_BODY, "capacity": "10"}),
+    ("/v1/communities/c1/workshops", {**WORKSHOP_BODY, "credits": True}),
+])
+def test_json_booleans_and_numbers_are_what_json_writes_them_as(gateway, path, body):
+    method = "POST" if path.endswith("workshops") else ("PATCH" if "webhooks" in path else "PUT")
+    response = gateway.call(method, path, gateway.token("ann"), body)
+    assert response.status_code == 400, response.text
+    for proxy in (gateway.notifications, gateway.events):
+        assert not proxy.method_calls
