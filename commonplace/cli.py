@@ -12,7 +12,6 @@ eventlet.monkey_patch()  # before kombu, pymongo and threading are imported
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
-import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -21,20 +20,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 
-from commonplace import broker, config, logs, storage, tokens  # noqa: E402
-
-SERVICES = {
-    "membership": "services.membership.service:MembershipService",
-    "events": "services.events.service:EventsService",
-    "knowledge": "services.knowledge.service:KnowledgeService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "gateway": "gateway.service:GatewayService",
-}
-
-
-def service_class(name):
-    module_name, _, class_name = SERVICES[name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+from commonplace import broker, config, logs, registry, storage, tokens  # noqa: E402
 
 
 def run(args):
@@ -50,14 +36,14 @@ def run(args):
     if settings["METRICS_PORT"]:
         start_http_server(settings["METRICS_PORT"], addr=settings["METRICS_ADDRESS"])
     for name in args.services:
-        if name != "gateway":  # the gateway keeps nothing in the store
+        if registry.named(name).has_store:  # the gateway keeps nothing in the store
             try:
                 storage.hold_embedded_store(settings["STORE_URI"], name)
             except storage.StoreInUse as error:
                 sys.exit(str(error))
     runner = ServiceRunner(settings)
     for name in args.services:
-        runner.add_service(service_class(name))
+        runner.add_service(registry.named(name).service_class())
 
     def shut_down(signum, frame):
         eventlet.spawn_n(runner.stop)
@@ -127,9 +113,7 @@ def seed(args):
 def catalogue(args):
     from commonplace import catalogue as documents
 
-    for name in SERVICES:
-        if name != "gateway":
-            importlib.import_module(f"services.{name}.domain_events")
+    registry.load_catalogues()
     print(json.dumps(documents.asyncapi(), indent=2) if args.asyncapi else documents.markdown(), end="")
 
 
@@ -141,17 +125,20 @@ def dead_letters(args):
         moved = letters.replay(amqp_uri, args.replay, limit=args.limit)
         print(f"moved {moved} message(s) from {args.replay}.dead back to {args.replay}")
         return
-    services = [service_class(name) for name in SERVICES]
+    services = [process.service_class() for process in registry.processes()]
     for queue in letters.handler_queues(services):
         print(f"{letters.depth(amqp_uri, queue + '.dead'):8}  {queue}.dead")
 
 
 def probe(args):
-    """Exit 0 when this host's process of the service answers that it can serve, 1 otherwise:
-    Kubernetes' readiness and liveness probes."""
+    """Exit 0 when this host's process of the service answers that it can serve (readiness), or
+    with ``--alive`` that its loop is turning (liveness); 1 otherwise."""
     from commonplace import probe as probes
 
-    ready, status = probes.ask(config.load()["AMQP_URI"], args.service, timeout=args.timeout)
+    if args.alive:
+        ready, status = probes.alive(args.service)
+    else:
+        ready, status = probes.ask(config.load()["AMQP_URI"], args.service, timeout=args.timeout)
     print(f"{args.service}: {status}")
     sys.exit(0 if ready else 1)
 
@@ -162,11 +149,10 @@ def reindex(args):
     from nameko.standalone.events import event_dispatcher
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.knowledge.search import REINDEX
-
     settings = config.load()
     asked = datetime.datetime.now(datetime.timezone.utc)
-    event_dispatcher(settings)("operations", REINDEX, {"requested_at": asked.isoformat()})
+    event_dispatcher(settings)("operations", registry.reindex_request(args.service),
+                               {"requested_at": asked.isoformat()})
     deadline = time.monotonic() + args.wait
     with ClusterRpcProxy(settings, timeout=10) as cluster:
         while time.monotonic() < deadline:
@@ -208,7 +194,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
 
     run_parser = commands.add_parser("run", help="run services in this process")
-    run_parser.add_argument("services", nargs="+", choices=sorted(SERVICES))
+    run_parser.add_argument("services", nargs="+", choices=registry.names())
     run_parser.set_defaults(func=run)
 
     token_parser = commands.add_parser("token", help="print a signed bearer token")
@@ -238,14 +224,16 @@ def main(argv=None):
 
     reindex_parser = commands.add_parser(
         "reindex", help="rebuild a service's search index on every replica, from its store")
-    reindex_parser.add_argument("service", choices=["knowledge"])
+    reindex_parser.add_argument("service", choices=[p.name for p in registry.processes() if p.search_index])
     reindex_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the rebuild")
     reindex_parser.set_defaults(func=reindex)
 
     probe_parser = commands.add_parser(
         "probe", help="ask this machine's process of a service, over the broker, whether it can serve")
-    probe_parser.add_argument("service", choices=sorted(SERVICES))
+    probe_parser.add_argument("service", choices=registry.names())
     probe_parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    probe_parser.add_argument("--alive", action="store_true",
+                              help="only whether the process lives (its heartbeat), asking no broker: liveness")
     probe_parser.set_defaults(func=probe)
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")

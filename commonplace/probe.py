@@ -8,10 +8,18 @@ answers. ``commonplace probe SERVICE`` (run inside the pod, so with the pod's ho
 and exits 0 on an answer within the timeout, 1 otherwise, saying why.
 
 Over the broker, the probe fails when this process has lost the broker and not found it again,
-which is what a probe should see: the process cannot take work then.
+which is what a readiness probe should see: the process cannot take work then. A liveness probe
+must not: a broker outage of a few minutes would restart every pod, where each finds the broker
+again by itself. So every process also touches a heartbeat file every ``HEARTBEAT_SECONDS``
+from a green thread of its own, and ``commonplace probe SERVICE --alive`` asks only whether it
+did lately: the process's event loop turns, whatever the broker and the store are doing.
 """
 import logging
+import os
+import pathlib
 import socket
+import tempfile
+import time
 import uuid
 
 import eventlet
@@ -23,6 +31,25 @@ from commonplace.storage import StoreClient
 log = logging.getLogger(__name__)
 
 EXCHANGE = Exchange("commonplace.probe", type="direct", durable=False, auto_delete=False)
+HEARTBEAT_SECONDS = 5
+ALIVE_WITHIN = 30  # seconds: a heartbeat older than this is a process whose loop has stopped
+
+
+def heartbeat_file(service):
+    """The file this host's process of ``service`` touches while it lives."""
+    return pathlib.Path(tempfile.gettempdir()) / f"commonplace-{service}.alive"
+
+
+def alive(service, within=ALIVE_WITHIN):
+    """``(True, "alive")`` when this host's process of ``service`` touched its heartbeat file in
+    the last ``within`` seconds; ``(False, why)`` otherwise. Asks neither broker nor store."""
+    try:
+        age = time.time() - heartbeat_file(service).stat().st_mtime
+    except FileNotFoundError:
+        return False, f"{service} has no heartbeat ({heartbeat_file(service)})"
+    if age > within:
+        return False, f"{service}'s last heartbeat was {age:.0f} s ago"
+    return True, "alive"
 
 
 def probe_key(service, host=None):
@@ -42,11 +69,23 @@ class Probe(DependencyProvider):
 
     def start(self):
         self._thread = self.container.spawn_managed_thread(self._serve, identifier="probe")
+        self._heart = self.container.spawn_managed_thread(self._beat, identifier="heartbeat")
 
     def stop(self):
         self._thread.kill()
+        self._heart.kill()
 
     kill = stop
+
+    def _beat(self):
+        path = heartbeat_file(self.container.service_name)
+        while True:
+            try:
+                path.touch()
+                os.utime(path)
+            except OSError as error:
+                log.warning("cannot touch the heartbeat file %s: %s", path, error)
+            eventlet.sleep(HEARTBEAT_SECONDS)
 
     def _serve(self):
         # After a broker restart this process's probe queue comes back by itself, as nameko's

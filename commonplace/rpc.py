@@ -151,6 +151,17 @@ class ServiceRpc(RpcProxy):
         return DeadlineProxy(worker_ctx, self.target_service, self)
 
 
+class ServicesRpc(ServiceRpc):
+    """Proxies of any service by its name (``services("events").health()``), each call with the
+    deadline, for a worker that asks every registered service the same thing."""
+
+    def __init__(self, timeout=None, **options):
+        super().__init__("(any service)", timeout, **options)
+
+    def get_dependency(self, worker_ctx):
+        return lambda service_name: DeadlineProxy(worker_ctx, service_name, self)
+
+
 class UnconfirmedResponder(Responder):
     publisher_cls = UnconfirmedPublisher
 

@@ -1,15 +1,14 @@
-"""Operations: health of every service, metrics, the API description."""
-import inspect
-
+"""Operations: health of every registered service, metrics, the API description."""
 import eventlet
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
 from marshmallow import Schema, fields
 
+from commonplace import registry
 from commonplace.errors import ServiceOutage
 from commonplace.probe import Probe
-from commonplace.rpc import ServiceRpc
+from commonplace.rpc import ServicesRpc
 from gateway.entrypoints import endpoint
 from gateway.openapi import openapi_document
 from gateway.routes import Routes
@@ -36,20 +35,13 @@ def _health(proxy):
 
 class OperationsRoutes(Routes):
     probe = Probe()  # each gateway process answers probes of itself
-    def _service_proxies(self):
-        """{service name: a proxy} of every service some route calls (one, where several reach it)."""
-        proxies = {}
-        for name, dependency in inspect.getmembers(type(self), lambda member: isinstance(member, ServiceRpc)):
-            if name == dependency.target_service:  # the route files' own proxy, before helpers'
-                proxies[name] = getattr(self, name)
-            else:
-                proxies.setdefault(dependency.target_service, getattr(self, name))
-        return proxies
+    services = ServicesRpc()
 
     @endpoint("GET", "/healthz", public=True, tag="operations", response=HealthSchema,
               also={503: HealthSchema}, summary="Whether every service answers (503 when one does not)")
     def healthz(self, request):
-        calls = {name: eventlet.spawn(_health, proxy) for name, proxy in self._service_proxies().items()}
+        calls = {process.name: eventlet.spawn(_health, self.services(process.name))
+                 for process in registry.services()}
         report = {name: call.wait() for name, call in sorted(calls.items())}
         healthy = all(status == "ok" for status in report.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "services": report}

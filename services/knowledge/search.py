@@ -27,6 +27,7 @@ from nameko.timer import timer
 
 from commonplace.clock import now
 from commonplace.errors import Invalid, ServiceUnavailable
+from commonplace.registry import reindex_request
 from commonplace.rpc import rpc
 from commonplace.storage import StoreClient
 from services.knowledge.domain import seen_by_all
@@ -196,7 +197,7 @@ class SearchIndex:
 # Every process keeps its own index, so each hears every artifact event (on a broadcast queue
 # of its own, gone with the process: a new process rebuilds from the store).
 ARTIFACT_EVENTS = "commonplace.knowledge.artifact.#"
-REINDEX = "knowledge.reindex"
+REINDEX = reindex_request("knowledge")
 SWEEP_SECONDS = 30
 SETTLE_SECONDS = 2
 # A sweep looks this far behind the last one: writes land in the store out of time order by

@@ -1,7 +1,8 @@
 """The notifications service: what the platform tells people and integrations of what happens.
 
-It hears every domain event of every service (a handler per service, bound to all of its
-types, so a new event type needs nothing here), keeps the event feed integrations read behind
+It hears every domain event of every registered service (a handler per service, made for each
+in the registry and bound to all of its types, so a new service or event type needs nothing
+here), keeps the event feed integrations read behind
 the API keys organisations issue to them, and queues a delivery of each event for every
 webhook endpoint that asked for it (``sending`` sends them). Events that concern people
 (``inbox.RULES``) go to their inboxes and, as each chose, by email at once or in a digest
@@ -12,12 +13,7 @@ import datetime
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-# It hears every service's events: their catalogues register as they are imported.
-import services.events.domain_events  # noqa: F401
-import services.knowledge.domain_events  # noqa: F401
-import services.membership.domain_events  # noqa: F401
-
-from commonplace import catalogue
+from commonplace import catalogue, registry
 from commonplace.actor import CurrentActor, PresentedApiKey
 from commonplace.boundary import dump, load
 from commonplace.clock import now
@@ -38,8 +34,24 @@ from services.notifications.targets import Refused, allowed_targets, check_targe
 
 EVERY_EVENT = "commonplace.#"
 RETENTION_CHECK_SECONDS = 3600
+registry.load_catalogues()  # every service's event types, for the AsyncAPI document
 
 
+def hears_every_service(service_cls):
+    """Give the service an ``on_<source>_event`` handler of every domain event of each registered
+    service that publishes any, each handing the event to ``_receive``."""
+    for process in registry.services():
+        if process.events:
+            def hear(self, event):
+                self._receive(event)
+
+            hear.__name__ = hear.__qualname__ = f"on_{process.name}_event"
+            hear.__doc__ = f"Every domain event of the {process.name} service."
+            setattr(service_cls, hear.__name__, domain_event_handler(process.name, EVERY_EVENT)(hear))
+    return service_cls
+
+
+@hears_every_service
 class NotificationsService(HealthCheck, KeepsInboxes):
     name = "notifications"
 
@@ -121,22 +133,6 @@ class NotificationsService(HealthCheck, KeepsInboxes):
                                    for webhook in self.store.enabled_webhooks(event.get("organisation"))
                                    if domain.wants(webhook, event)])
         self.tell(event)
-
-    @domain_event_handler("membership", EVERY_EVENT)
-    def on_membership_event(self, event):
-        self._receive(event)
-
-    @domain_event_handler("events", EVERY_EVENT)
-    def on_events_event(self, event):
-        self._receive(event)
-
-    @domain_event_handler("knowledge", EVERY_EVENT)
-    def on_knowledge_event(self, event):
-        self._receive(event)
-
-    @domain_event_handler("notifications", EVERY_EVENT)
-    def on_own_event(self, event):
-        self._receive(event)
 
     @timer(interval=RETENTION_CHECK_SECONDS)
     def forget_old_events(self):

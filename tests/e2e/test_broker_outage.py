@@ -30,10 +30,10 @@ def _rabbitmqctl(*args):
 @pytest.fixture
 def platform(amqp_uri, tmp_path):
     assert can_make_vhosts(amqp_uri), "stopping the broker needs the local one and its rabbitmqctl"
-    from commonplace.cli import SERVICES
+    from commonplace.registry import names
 
     platform = Platform(tmp_path, amqp_uri, RPC_TIMEOUT=RPC_TIMEOUT)
-    for name in SERVICES:
+    for name in names():
         if name == "membership":
             # Its events wait for a sweep, so some are still stored when the broker goes.
             platform.start(name, FAILPOINTS="outbox.sweeps_only", OUTBOX_INTERVAL=SWEEP)

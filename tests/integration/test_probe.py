@@ -32,3 +32,21 @@ def test_the_probe_command_exits_0_or_1(containers, service_config):
 def test_without_a_broker_the_probe_fails_saying_so():
     ready, why = probe.ask("amqp://guest:guest@127.0.0.1:1/", "membership", timeout=1)
     assert not ready and "broker" in why
+
+
+def test_liveness_is_the_process_heartbeat_and_asks_no_broker(containers, service_config):
+    import os
+    import time
+
+    containers(MembershipService)
+    env = {"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "PATH": "/usr/bin:/bin"}  # no broker there
+    alive = subprocess.run([sys.executable, "-m", "commonplace.cli", "probe", "membership", "--alive"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert (alive.returncode, alive.stdout.strip()) == (0, "membership: alive")
+    stopped = probe.heartbeat_file("a-stopped-service")
+    stopped.touch()
+    stale = time.time() - 120
+    os.utime(stopped, (stale, stale))
+    assert probe.alive("a-stopped-service", within=60) == (False, "a-stopped-service's last heartbeat was 120 s ago")
+    stopped.unlink()
+    assert probe.alive("a-stopped-service")[0] is False

@@ -71,9 +71,9 @@ class Platform:
 
     def start_all(self):
         """Every service of the platform, and the gateway."""
-        from commonplace.cli import SERVICES
+        from commonplace.registry import names
 
-        for name in SERVICES:
+        for name in names():
             self.start(name)
 
     def stop(self, name, sig=signal.SIGTERM):
@@ -111,9 +111,9 @@ class Platform:
     def wait_healthy(self, timeout=60, services=None):
         """Return once ``/healthz`` says every service started here (or every one of
         ``services``) is ok."""
-        from commonplace.cli import SERVICES
+        from commonplace.registry import services as registered
 
-        services = services or [name for name in self.processes if name in SERVICES and name != "gateway"]
+        services = services or [p.name for p in registered() if p.name in self.processes]
 
         def healthy():
             for name, process in self.processes.items():

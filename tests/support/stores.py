@@ -1,12 +1,9 @@
 """Reading the platform's stores from a test, to check that a refused request changed nothing."""
 from commonplace.outbox import strip_outbox
+from commonplace.registry import services
 
-# Each service's own records (not its copies of others' data, not its bookkeeping).
-RECORDS = {"membership": ("organisations", "communities", "memberships", "join_requests", "invitations"),
-           "events": ("workshops", "registrations"),
-           "knowledge": ("artifacts", "revisions"),
-           # (not its notifications: events of earlier requests keep making them meanwhile)
-           "notifications": ("api_keys", "webhooks")}
+# Each service's own records (not its copies of others' data, not its bookkeeping), as registered.
+RECORDS = {process.name: process.records for process in services()}
 
 
 def snapshot(store):

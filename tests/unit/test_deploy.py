@@ -1,11 +1,12 @@
-"""The container set-ups run the same commands as the Procfile, for every service."""
+"""The container set-ups run the same commands as the Procfile, for every registered process,
+and the manifests hold what an ops team's linters (kube-score) ask of them."""
 import pathlib
 import re
 import shlex
 
 import yaml
 
-from commonplace import config
+from commonplace import config, registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -17,6 +18,27 @@ def procfile_commands():
         words = [w for w in shlex.split(command) if w != "env" and "=" not in w]
         commands[name.strip()] = words
     return commands
+
+
+def test_every_registered_process_is_in_the_procfile_compose_kubernetes_and_prometheus():
+    names = set(registry.names())
+    assert set(procfile_commands()) == names
+    for name, command in procfile_commands().items():
+        assert command == ["commonplace", "run", name]
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert names <= set(compose)
+    kinds = manifests()
+    assert set(kinds["Deployment"]) == names and set(kinds["PodDisruptionBudget"]) == names
+    for process in registry.processes():
+        scaler = "HorizontalPodAutoscaler" if process.scaled_on == "cpu" else "ScaledObject"
+        assert process.name in kinds[scaler], (process.name, scaler)
+    scraped = {job["job_name"]: job["static_configs"][0]["targets"]
+               for job in yaml.safe_load((ROOT / "deploy/prometheus.yml").read_text())["scrape_configs"]}
+    for process in registry.processes():
+        port = process.metrics_port or 8000
+        assert scraped.get(process.name) == [f"{process.name}:{port}"], process.name
+        if process.metrics_port:
+            assert procfile_environments()[process.name]["METRICS_PORT"] == str(port)
 
 
 def test_compose_runs_each_procfile_process():
@@ -51,22 +73,51 @@ def test_kubernetes_deploys_each_procfile_process():
 
 
 def test_every_pod_is_probed_sized_drained_and_kept_through_disruptions():
-    from commonplace.cli import SERVICES
-
     kinds = manifests()
     for name, deployment in kinds["Deployment"].items():
         container = _container(deployment)
-        for probe in ("readinessProbe", "livenessProbe"):
-            command = container[probe]["exec"]["command"]
-            assert command[:3] == ["commonplace", "probe", name] and name in SERVICES, (name, probe)
-            assert container[probe]["timeoutSeconds"] > float(command[command.index("--timeout") + 1])
+        readiness = container["readinessProbe"]["exec"]["command"]
+        assert readiness[:3] == ["commonplace", "probe", name] and name in registry.names()
+        assert container["readinessProbe"]["timeoutSeconds"] > float(readiness[readiness.index("--timeout") + 1])
+        # Liveness asks the process alone: a broker outage must not restart every pod.
+        assert container["livenessProbe"]["exec"]["command"] == ["commonplace", "probe", name, "--alive"]
         for bound in ("requests", "limits"):
-            assert {"cpu", "memory"} <= set(container["resources"][bound]), (name, bound)
+            assert {"cpu", "memory", "ephemeral-storage"} <= set(container["resources"][bound]), (name, bound)
         assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 30
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
         budget = kinds["PodDisruptionBudget"][name]["spec"]
         assert budget["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
-        assert budget["minAvailable"] < deployment["spec"]["replicas"]
+        assert budget["minAvailable"] < _least_replicas(kinds, name)
+
+
+def _least_replicas(kinds, name):
+    scaled = kinds.get("ScaledObject", {}).get(name)
+    return scaled["spec"]["minReplicaCount"] if scaled else kinds["HorizontalPodAutoscaler"][name]["spec"]["minReplicas"]
+
+
+def test_pods_are_what_kube_score_asks_for():
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    kinds = manifests()
+    for name, deployment in kinds["Deployment"].items():
+        # The autoscalers own the replica count: a fixed one beside them is reset by every apply.
+        assert "replicas" not in deployment["spec"], name
+        pod = deployment["spec"]["template"]["spec"]
+        container = _container(deployment)
+        assert container["image"] == f"commonplace:{version}" and container["imagePullPolicy"] == "Always"
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] > 10000 and pod["securityContext"]["runAsGroup"] > 10000
+        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                "privileged": False, "capabilities": {"drop": ["ALL"]}}
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]  # the heartbeat's room
+        (spread,) = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert spread["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+        assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        policies = [policy["spec"] for policy in kinds["NetworkPolicy"].values()
+                    if policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+        assert policies and all("Ingress" in policy["policyTypes"] for policy in policies), name
+    user = re.search(r"^USER (\d+):(\d+)$", (ROOT / "deploy/Dockerfile").read_text(), re.MULTILINE)
+    assert user and int(user.group(1)) == 10001  # the image runs as the user the pods require
 
 
 def test_manifest_settings_are_the_platforms_and_match_the_procfile():
@@ -88,11 +139,11 @@ def test_manifest_settings_are_the_platforms_and_match_the_procfile():
 
 
 def test_consumers_scale_on_their_own_queues_and_the_gateway_on_cpu():
-    from commonplace.cli import SERVICES, service_class
     from commonplace.dead_letters import handler_queues
 
     kinds = manifests()
-    queues = {name: [f"rpc-{name}"] + handler_queues([service_class(name)]) for name in SERVICES if name != "gateway"}
+    queues = {p.name: [f"rpc-{p.name}"] + handler_queues([p.service_class()])
+              for p in registry.processes() if p.scaled_on == "queues"}
     for name, own in queues.items():
         scaled = kinds["ScaledObject"][name]["spec"]
         assert scaled["scaleTargetRef"]["name"] == name
@@ -102,10 +153,12 @@ def test_consumers_scale_on_their_own_queues_and_the_gateway_on_cpu():
         assert all(pattern.match(queue) for queue in own), name
         others = [queue for other, names in queues.items() if other != name for queue in names]
         assert not any(pattern.match(queue) for queue in others), name
-    autoscaler = kinds["HorizontalPodAutoscaler"]["gateway"]["spec"]
-    assert autoscaler["scaleTargetRef"]["name"] == "gateway"
-    assert autoscaler["metrics"][0]["resource"]["name"] == "cpu"
-    assert "gateway" not in kinds["ScaledObject"]
+    for process in registry.processes():
+        if process.scaled_on == "cpu":
+            autoscaler = kinds["HorizontalPodAutoscaler"][process.name]["spec"]
+            assert autoscaler["scaleTargetRef"]["name"] == process.name
+            assert autoscaler["metrics"][0]["resource"]["name"] == "cpu"
+            assert process.name not in kinds["ScaledObject"]
 
 
 def test_dashboard_queries_only_metrics_the_platform_exports():

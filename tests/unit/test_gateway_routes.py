@@ -2,6 +2,7 @@
 right arguments, each error maps to its status, and bad input never reaches a service."""
 import json
 import logging
+from unittest.mock import MagicMock
 
 import pytest
 
@@ -173,12 +174,14 @@ def test_a_500_is_logged_as_an_error_with_its_stack(gateway, caplog):
 
 
 def test_healthz_asks_every_service_a_route_file_calls(gateway):
-    from commonplace.cli import SERVICES
+    from commonplace.registry import services as registered
 
-    services = [name for name in SERVICES if name != "gateway"]
+    services = [process.name for process in registered()]
+    proxies = {name: MagicMock() for name in services}
     for name in services:
-        getattr(gateway, name).health.return_value = {"status": "ok"}
-    gateway.events.health.side_effect = ServiceUnavailable("the events service is not running")
+        proxies[name].health.return_value = {"status": "ok"}
+    proxies["events"].health.side_effect = ServiceUnavailable("the events service is not running")
+    gateway.services.side_effect = proxies.__getitem__
     response = gateway.call("GET", "/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "services": {

@@ -175,7 +175,7 @@ def test_nobody_hears_of_a_community_they_may_not_see(make):
 
 
 def test_a_disabled_webhook_tells_its_organisations_admins(make):
-    make().on_own_event(make_event("notifications", "webhook.disabled", subject="webhooks/h1", data={
+    make().on_notifications_event(make_event("notifications", "webhook.disabled", subject="webhooks/h1", data={
         "webhook_id": "h1", "url": "https://hooks.acme.test/x", "reason": "20 failed", "consecutive_failures": 20},
         organisation="acme"))
     assert _told(make) == ["acme:boss"]

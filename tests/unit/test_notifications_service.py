@@ -126,3 +126,25 @@ def test_old_events_are_forgotten(make):
 def test_type_patterns():
     assert domain.type_prefixes("commonplace.events.workshop.scheduled") == [
         "commonplace", "commonplace.events", "commonplace.events.workshop", "commonplace.events.workshop.scheduled"]
+
+
+def test_notifications_hears_every_event_type_of_every_registered_service():
+    import re
+
+    from commonplace import registry
+    from commonplace.envelope import CATALOGUE
+    from commonplace.handlers import DomainEventHandler
+
+    registry.load_catalogues()
+    handlers = [entrypoint for _, method in vars(NotificationsService).items()
+                for entrypoint in getattr(method, "nameko_entrypoints", ()) if isinstance(entrypoint, DomainEventHandler)]
+
+    def matches(pattern, routing_key):  # a topic binding: # is any number of words
+        return re.fullmatch(re.escape(pattern).replace(r"\#", ".*"), routing_key) is not None
+
+    publishers = {process.name for process in registry.services() if process.events}
+    assert {handler.source_service for handler in handlers} == publishers
+    for full_type in CATALOGUE:
+        source = full_type.split(".")[1]
+        assert source in publishers, full_type
+        assert any(h.source_service == source and matches(h.event_type, full_type) for h in handlers), full_type

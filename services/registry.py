@@ -1,0 +1,26 @@
+"""Every process of the platform, registered once.
+
+The kernel finds this list through the entry point ``commonplace:registry``; the command line,
+the catalogue of domain events, the notifications service (which hears every service's events),
+the gateway's ``/healthz`` and the tests (Procfile, compose, Kubernetes, Prometheus, store
+snapshots) all read it. Adding a service starts here: see docs/architecture.md, "Adding a
+service".
+"""
+from commonplace.registry import Process
+
+REGISTRY = (
+    Process("membership", "services.membership.service:MembershipService",
+            events="services.membership.domain_events", metrics_port=9101,
+            records=("organisations", "communities", "memberships", "join_requests", "invitations")),
+    Process("events", "services.events.service:EventsService",
+            events="services.events.domain_events", metrics_port=9102,
+            records=("workshops", "registrations")),
+    Process("knowledge", "services.knowledge.service:KnowledgeService",
+            events="services.knowledge.domain_events", metrics_port=9103,
+            records=("artifacts", "revisions"), search_index=True),
+    # (not its notifications: events of earlier requests keep making them meanwhile)
+    Process("notifications", "services.notifications.service:NotificationsService",
+            events="services.notifications.domain_events", metrics_port=9104,
+            records=("api_keys", "webhooks")),
+    Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
+)
