@@ -83,7 +83,7 @@ def seed(store_uri, factor, newcomers):
     at = now()
     seeded = Seeded(factor, newcomers)
     admin = Actor(user_id="root", roles=("platform_admin",))
-    organisation, _ = membership_domain.register_organisation(admin, {"slug": ORG, "name": "Scale"})
+    organisation, _ = membership_domain.register_organisation(admin, {"slug": ORG, "name": "Scale"}, now())
 
     members = {c: [] for c in range(seeded.communities)}
     for person in range(seeded.people):
@@ -95,11 +95,11 @@ def seed(store_uri, factor, newcomers):
     for c in range(seeded.communities):
         owner = Actor(user_id=_user(members[c][0]), organisation=ORG)
         data = load(membership_schemas.CommunityCreateSchema, {"name": f"Community {c}", "domain": f"d{c % 7}"})
-        community, owner_membership, _ = membership_domain.create_community(owner, data, True)
+        community, owner_membership, _ = membership_domain.create_community(owner, data, True, now())
         community.update(member_count=len(members[c]), owner_count=1)
         communities.append(community)
         memberships.append(owner_membership)
-        memberships += [membership_domain.new_membership(community["_id"], _user(name), ORG, "member", "join")
+        memberships += [membership_domain.new_membership(community["_id"], _user(name), ORG, "member", "join", now())
                         for name in members[c][1:]]
     seeded.community_ids = [c["_id"] for c in communities]
 

@@ -10,7 +10,7 @@ from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import require_manager, require_member
 from commonplace.queries import all_of
-from services.events.domain_events import workshop_event, workshop_facts
+from services.events.domain_events import workshop_event
 
 TIME_FIELDS = ("starts_at", "ends_at")
 
@@ -39,7 +39,7 @@ def schedule(community, actor, membership, data, now):
         "created_by": actor.user_id, "created_at": now, "updated_at": now,
     }
     event = workshop_event("workshop.scheduled", workshop, _subject(workshop),
-                           {**workshop_facts(workshop), "scheduled_by": actor.user_id})
+                           {**workshop, "scheduled_by": actor.user_id})
     return workshop, [event]
 
 
@@ -93,11 +93,10 @@ def update(workshop, changes):
     after = {**workshop, **changes, "sequence": workshop["sequence"] + 1}
     if any(field in changes and changes[field] != workshop[field] for field in TIME_FIELDS):
         event = workshop_event("workshop.rescheduled", workshop, _subject(workshop), {
-            **workshop_facts(after), "previous_starts_at": isoformat(workshop["starts_at"]),
-            "previous_ends_at": isoformat(workshop["ends_at"])})
+            **after, "previous_starts_at": workshop["starts_at"], "previous_ends_at": workshop["ends_at"]})
     else:
         event = workshop_event("workshop.updated", workshop, _subject(workshop),
-                               {**workshop_facts(after), "changed": sorted(changes)})
+                               {**after, "changed": sorted(changes)})
     return {k: v for k, v in changes.items() if k != "capacity"}, [event]
 
 
@@ -113,7 +112,7 @@ def cancel(workshop, reason, cancelled_by):
     """(changes, events) of cancelling a workshop; ``cancelled_by`` None when the platform did."""
     after = {**workshop, "sequence": workshop["sequence"] + 1}
     event = workshop_event("workshop.cancelled", workshop, _subject(workshop), {
-        **workshop_facts(after), "reason": reason, "cancelled_by": cancelled_by})
+        **after, "reason": reason, "cancelled_by": cancelled_by})
     return {"status": "cancelled", "cancel_reason": reason}, [event]
 
 

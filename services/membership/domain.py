@@ -11,15 +11,12 @@ import re
 import unicodedata
 
 from commonplace.actor import split_person_id
-from commonplace.clock import now
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import MANAGERS, require_manager, require_owner
 from commonplace.queries import all_of
 from commonplace.visibility import may_belong
-from services.membership.domain_events import (
-    community_event, community_facts, member_facts, new_event, profile_facts,
-)
+from services.membership.domain_events import community_event, new_event
 
 
 def slugify(name, fallback):
@@ -34,28 +31,28 @@ def require_active(community):
         raise Conflict("the community is archived and can no longer change")
 
 
-def new_membership(community_id, user_id, organisation, role, via):
+def new_membership(community_id, user_id, organisation, role, via, now):
     return {
         "_id": pair_id(community_id, user_id), "community_id": community_id,
         "user_id": user_id, "organisation": organisation, "role": role, "via": via,
-        "joined_at": now(), "active": True,
+        "joined_at": now, "active": True,
     }
 
 
 def _joined(community, membership):
     return community_event(
         "member.joined", community, f"communities/{community['_id']}/members/{membership['user_id']}",
-        {**member_facts(membership), "via": membership["via"]},
+        membership,
     )
 
 
 # organisations
 
-def register_organisation(actor, data):
+def register_organisation(actor, data, now):
     """(organisation, events): platform admins register organisations."""
     if not actor.is_platform_admin:
         raise Forbidden("only platform administrators register organisations")
-    organisation = {"_id": data["slug"], "name": data["name"], "created_at": now(),
+    organisation = {"_id": data["slug"], "name": data["name"], "created_at": now,
                     "created_by": actor.user_id}
     event = new_event("organisation.created", subject=f"organisations/{data['slug']}", data=data,
                       organisation=data["slug"])
@@ -73,7 +70,7 @@ def require_organisation_visible(organisation, actor):
 PROFILE_CLAIMS = ("name", "email", "roles")
 
 
-def see_person(actor, profile):
+def see_person(actor, profile, now):
     """(profile, events) of a person acting with ``actor``'s token: their profile made or brought
     up to date from the token's claims, with the event that says so; no event when the claims are
     what the profile holds already, and none from a scoped token (a calendar app's), which says
@@ -85,22 +82,22 @@ def see_person(actor, profile):
     changed = [key for key in PROFILE_CLAIMS if profile is None or profile.get(key) != claims[key]]
     if not changed:
         return profile, []
-    at = now()
+    at = now
     updated = {**(profile or {"_id": actor.user_id, "user_id": actor.user_id, "created_at": at, "version": 0}),
                **claims, "updated_at": at}
     updated["version"] += 1
     event = new_event("profile.updated", subject=f"people/{actor.user_id}",
-                      data={**profile_facts(updated), "changed": changed}, organisation=actor.organisation)
+                      data={**updated, "changed": changed}, organisation=actor.organisation)
     return updated, [event]
 
 
 # communities
 
-def create_community(actor, data, organisation_registered):
+def create_community(actor, data, organisation_registered, now):
     """(community, owner's membership, events): the creator becomes the first owner."""
     if not actor.organisation or not organisation_registered:
         raise Forbidden("your organisation is not registered on this platform")
-    created, community_id = now(), new_id()
+    created, community_id = now, new_id()
     community = {
         "_id": community_id, "organisation": actor.organisation, "name": data["name"],
         "slug": data.get("slug") or slugify(data["name"], f"community-{community_id[-8:]}"),
@@ -111,10 +108,10 @@ def create_community(actor, data, organisation_registered):
         "partners": [], "archived": False, "member_count": 1, "owner_count": 1,
         "created_by": actor.user_id, "created_at": created, "updated_at": created,
     }
-    owner = new_membership(community["_id"], actor.user_id, actor.organisation, "owner", "creation")
+    owner = new_membership(community["_id"], actor.user_id, actor.organisation, "owner", "creation", now)
     events = [
         community_event("community.created", community, f"communities/{community['_id']}",
-                        {**community_facts(community), "created_by": actor.user_id}),
+                        {**community, "created_by": actor.user_id}),
         _joined(community, owner),
     ]
     return community, owner, events
@@ -126,18 +123,18 @@ def update_community(community, actor, membership, changes):
     require_active(community)
     return [community_event(
         "community.updated", community, f"communities/{community['_id']}",
-        {**community_facts({**community, **changes}), "changed": sorted(changes)},
+        {**community, **changes, "changed": sorted(changes)},
     )]
 
 
-def archive_community(community, actor, membership):
+def archive_community(community, actor, membership, now):
     """(changes, events) of archiving a community (owners)."""
     require_owner(community, actor, membership)
     require_active(community)
     event = community_event("community.archived", community, f"communities/{community['_id']}", {
         "community_id": community["_id"], "organisation": community["organisation"],
         "archived_by": actor.user_id})
-    return {"archived": True, "archived_at": now()}, [event]
+    return {"archived": True, "archived_at": now}, [event]
 
 
 def add_partner(community, actor, membership, partner, partner_registered):
@@ -193,7 +190,7 @@ def community_query(actor, member_of, params):
 
 # members
 
-def join(community, actor, membership):
+def join(community, actor, membership, now):
     """What joining makes: ("membership", membership, events) where the community is open,
     ("join_request", request, events) where it needs approval; refusals raise."""
     require_active(community)
@@ -203,13 +200,13 @@ def join(community, actor, membership):
         raise Forbidden("people of your organisation may not join this community")
     policy = community["join_policy"]
     if policy == "open":
-        joined = new_membership(community["_id"], actor.user_id, actor.organisation, "member", "open")
+        joined = new_membership(community["_id"], actor.user_id, actor.organisation, "member", "open", now)
         return "membership", joined, [_joined(community, joined)]
     if policy != "approval":
         raise Forbidden("this community is by invitation only")
     request = {
         "_id": new_id(), "community_id": community["_id"], "user_id": actor.user_id,
-        "organisation": actor.organisation, "status": "pending", "created_at": now(),
+        "organisation": actor.organisation, "status": "pending", "created_at": now,
         "decided_at": None, "decided_by": None,
         "pending_key": pair_id(community["_id"], actor.user_id),
     }
@@ -234,7 +231,7 @@ def change_role(community, actor, membership, target, role, owner_count):
         raise Conflict("the last owner cannot be demoted; make someone else owner first")
     return [community_event(
         "member.role_changed", community, f"communities/{community['_id']}/members/{target['user_id']}",
-        {**member_facts({**target, "role": role}), "previous_role": target["role"],
+        {**target, "role": role, "previous_role": target["role"],
          "changed_by": actor.user_id},
     )]
 
@@ -259,7 +256,7 @@ def remove_member(community, actor, actor_membership, target, owner_count):
             if owner_count <= 1:
                 raise Conflict("the last owner cannot be removed")
         how = "removed"
-    data = member_facts(target)
+    data = dict(target)
     if how == "removed":
         data["removed_by"] = actor.user_id
     event = community_event(f"member.{how}", community,
@@ -269,7 +266,7 @@ def remove_member(community, actor, actor_membership, target, owner_count):
 
 # join requests
 
-def decide_join_request(community, actor, membership, request, approve, requester_membership):
+def decide_join_request(community, actor, membership, request, approve, requester_membership, now):
     """(membership or None, its events, status, the request's events) of approving or
     rejecting a pending join request (owners and facilitators).
 
@@ -285,7 +282,7 @@ def decide_join_request(community, actor, membership, request, approve, requeste
     joined, joined_events = None, []
     if approve and not requester_membership:
         joined = new_membership(community["_id"], request["user_id"], request["organisation"],
-                                "member", "approval")
+                                "member", "approval", now)
         joined_events = [_joined(community, joined)]
     status = "approved" if approve else "rejected"
     event = community_event(
@@ -300,7 +297,7 @@ def decide_join_request(community, actor, membership, request, approve, requeste
 
 # invitations
 
-def invite(community, actor, actor_membership, data, invitee_membership):
+def invite(community, actor, actor_membership, data, invitee_membership, now):
     """(invitation, events). Managers invite; only owners invite as owner or facilitator;
     members are not invited again."""
     require_active(community)
@@ -312,7 +309,7 @@ def invite(community, actor, actor_membership, data, invitee_membership):
     invitation = {
         "_id": new_id(), "community_id": community["_id"], "user_id": data["user_id"],
         "role": data["role"], "status": "pending", "invited_by": actor.user_id,
-        "created_at": now(), "pending_key": pair_id(community["_id"], data["user_id"]),
+        "created_at": now, "pending_key": pair_id(community["_id"], data["user_id"]),
     }
     event = community_event(
         "invitation.created", community, f"communities/{community['_id']}/invitations/{invitation['_id']}",
@@ -322,7 +319,7 @@ def invite(community, actor, actor_membership, data, invitee_membership):
     return invitation, [event]
 
 
-def accept_invitation(invitation, community, actor, already_member):
+def accept_invitation(invitation, community, actor, already_member, now):
     """(membership or None, its events, the invitation's events): only the invitee, from an
     organisation that may belong, accepts a pending invitation."""
     if (
@@ -336,7 +333,7 @@ def accept_invitation(invitation, community, actor, already_member):
     joined, joined_events = None, []
     if not already_member:
         joined = new_membership(community["_id"], actor.user_id, actor.organisation,
-                                invitation["role"], "invitation")
+                                invitation["role"], "invitation", now)
         joined_events = [_joined(community, joined)]
     event = community_event(
         "invitation.accepted", community,

@@ -1,15 +1,12 @@
 """The catalogue of the membership service's domain events (``data`` of each), and how one
-is made."""
-from functools import partial
-
+is made. Each schema says where its fields come from in the document an event is made of (a
+community, a membership, a profile), so a rule passes the document with what its change adds."""
 from marshmallow import Schema, fields
 
-from commonplace.envelope import event_type, make_event
+from commonplace.envelope import EventCatalogue
 
-SERVICE = "membership"
-PREFIX = f"commonplace.{SERVICE}."
-
-new_event = partial(make_event, SERVICE)
+events = EventCatalogue("membership")
+new_event = events.new
 
 
 def community_event(short_type, community, subject, data):
@@ -18,36 +15,38 @@ def community_event(short_type, community, subject, data):
                      organisation=community["organisation"])
 
 
-@event_type(PREFIX + "organisation.created", "An organisation was registered on the platform.")
+@events.type("organisation.created", "An organisation was registered on the platform.")
 class OrganisationCreated(Schema):
     slug = fields.String(required=True)
     name = fields.String(required=True)
 
 
 class _Community(Schema):
-    community_id = fields.String(required=True)
+    """Made of a community document."""
+    community_id = fields.String(required=True, attribute="_id")
     organisation = fields.String(required=True)
     name = fields.String(required=True)
     slug = fields.String(required=True)
     domain = fields.String(required=True)
-    tags = fields.List(fields.String(), required=True)
+    tags = fields.List(fields.String(), required=True, dump_default=list)
     visibility = fields.String(required=True)
     join_policy = fields.String(required=True)
-    knowledge_review = fields.String(required=True)
-    partners = fields.List(fields.String(), required=True)
+    # Communities from before the setting existed need approval, as new ones do by default.
+    knowledge_review = fields.String(required=True, dump_default="required")
+    partners = fields.List(fields.String(), required=True, dump_default=list)
 
 
-@event_type(PREFIX + "community.created", "A community was created; its creator is its first owner.")
+@events.type("community.created", "A community was created; its creator is its first owner.")
 class CommunityCreated(_Community):
     created_by = fields.String(required=True)
 
 
-@event_type(PREFIX + "community.updated", "A community's details changed; `changed` names the fields.")
+@events.type("community.updated", "A community's details changed; `changed` names the fields.")
 class CommunityUpdated(_Community):
     changed = fields.List(fields.String(), required=True)
 
 
-@event_type(PREFIX + "community.archived", "A community was archived: read-only from now on.")
+@events.type("community.archived", "A community was archived: read-only from now on.")
 class CommunityArchived(Schema):
     community_id = fields.String(required=True)
     organisation = fields.String(required=True)
@@ -55,28 +54,29 @@ class CommunityArchived(Schema):
 
 
 class _Member(Schema):
+    """Made of a membership document."""
     community_id = fields.String(required=True)
     user_id = fields.String(required=True)
-    organisation = fields.String(required=True, allow_none=True)
+    organisation = fields.String(required=True, allow_none=True, dump_default=None)
     role = fields.String(required=True)
 
 
-@event_type(PREFIX + "member.joined", "Someone became a member (open join, approval, invitation or creation).")
+@events.type("member.joined", "Someone became a member (open join, approval, invitation or creation).")
 class MemberJoined(_Member):
     via = fields.String(required=True)
 
 
-@event_type(PREFIX + "member.left", "A member left the community of their own accord.")
+@events.type("member.left", "A member left the community of their own accord.")
 class MemberLeft(_Member):
     pass
 
 
-@event_type(PREFIX + "member.removed", "An owner or facilitator removed a member.")
+@events.type("member.removed", "An owner or facilitator removed a member.")
 class MemberRemoved(_Member):
     removed_by = fields.String(required=True)
 
 
-@event_type(PREFIX + "member.role_changed", "An owner changed a member's role.")
+@events.type("member.role_changed", "An owner changed a member's role.")
 class MemberRoleChanged(_Member):
     previous_role = fields.String(required=True)
     changed_by = fields.String(required=True)
@@ -89,17 +89,17 @@ class _JoinRequest(Schema):
     organisation = fields.String(required=True, allow_none=True)
 
 
-@event_type(PREFIX + "join_request.created", "Someone asked to join a community that needs approval.")
+@events.type("join_request.created", "Someone asked to join a community that needs approval.")
 class JoinRequestCreated(_JoinRequest):
     pass
 
 
-@event_type(PREFIX + "join_request.approved", "An owner or facilitator approved a join request.")
+@events.type("join_request.approved", "An owner or facilitator approved a join request.")
 class JoinRequestApproved(_JoinRequest):
     decided_by = fields.String(required=True)
 
 
-@event_type(PREFIX + "join_request.rejected", "An owner or facilitator rejected a join request.")
+@events.type("join_request.rejected", "An owner or facilitator rejected a join request.")
 class JoinRequestRejected(_JoinRequest):
     decided_by = fields.String(required=True)
 
@@ -111,17 +111,17 @@ class _Invitation(Schema):
     role = fields.String(required=True)
 
 
-@event_type(PREFIX + "invitation.created", "An owner or facilitator invited someone.")
+@events.type("invitation.created", "An owner or facilitator invited someone.")
 class InvitationCreated(_Invitation):
     invited_by = fields.String(required=True)
 
 
-@event_type(PREFIX + "invitation.accepted", "An invited person accepted and became a member.")
+@events.type("invitation.accepted", "An invited person accepted and became a member.")
 class InvitationAccepted(_Invitation):
     organisation = fields.String(required=True, allow_none=True)
 
 
-@event_type(PREFIX + "partner.added", "An owner federated the community with a partner organisation.")
+@events.type("partner.added", "An owner federated the community with a partner organisation.")
 class PartnerAdded(Schema):
     community_id = fields.String(required=True)
     organisation = fields.String(required=True)
@@ -129,38 +129,15 @@ class PartnerAdded(Schema):
     added_by = fields.String(required=True)
 
 
-def community_facts(community):
-    """The part of a community every community event carries."""
-    return {
-        "community_id": community["_id"], "organisation": community["organisation"],
-        "name": community["name"], "slug": community["slug"], "domain": community["domain"],
-        "tags": community.get("tags", []), "visibility": community["visibility"],
-        "join_policy": community["join_policy"], "partners": community.get("partners", []),
-        # Communities from before the setting existed need approval, as new ones do by default.
-        "knowledge_review": community.get("knowledge_review", "required"),
-    }
-
-
-def member_facts(membership):
-    """The part of a membership every member event carries."""
-    return {
-        "community_id": membership["community_id"], "user_id": membership["user_id"],
-        "organisation": membership.get("organisation"), "role": membership["role"],
-    }
-
-
-@event_type(PREFIX + "profile.updated",
+@events.type("profile.updated",
             "A person's name, email address or organisation roles as their token gives them changed "
             "(or the person was seen for the first time).")
 class ProfileUpdated(Schema):
+    """Made of a profile document."""
     user_id = fields.String(required=True)
-    organisation = fields.String(required=True, allow_none=True)
+    organisation = fields.String(required=True, allow_none=True, dump_default=None)
     sub = fields.String(required=True)
-    name = fields.String(required=True, allow_none=True)
-    email = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True, dump_default=None)
+    email = fields.String(required=True, allow_none=True, dump_default=None)
     roles = fields.List(fields.String(), required=True)
     changed = fields.List(fields.String(), required=True)
-
-
-def profile_facts(profile):
-    return {key: profile.get(key) for key in ("user_id", "organisation", "sub", "name", "email", "roles")}

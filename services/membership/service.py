@@ -4,6 +4,7 @@ Each entrypoint loads its input, reads what the rule needs, asks ``domain`` for 
 and its domain events, and hands both to the store in one write.
 """
 from commonplace.actor import CurrentActor
+from commonplace.clock import now
 from commonplace.boundary import dump, load
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
@@ -49,7 +50,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         gateway calls this when it first sees a person, or sees their claims change."""
         actor = self.actor()
         stored = self.store.profile(actor.user_id)
-        profile, events = domain.see_person(actor, stored)
+        profile, events = domain.see_person(actor, stored, now())
         if events and not self.store.save_profile(profile, stored, events):
             profile = self.store.profile(actor.user_id)  # another call stored them meanwhile
         return dump(s.ProfileSchema, profile)
@@ -71,7 +72,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
     @rpc
     def create_organisation(self, fields):
         data = load(s.OrganisationCreateSchema, fields)
-        organisation, events = domain.register_organisation(self.actor(), data)
+        organisation, events = domain.register_organisation(self.actor(), data, now())
         self.store.add_organisation(organisation, events)
         return dump(s.OrganisationSchema, organisation)
 
@@ -88,7 +89,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         data = load(s.CommunityCreateSchema, fields)
         actor = self.actor()
         registered = bool(actor.organisation and self.store.organisation(actor.organisation))
-        community, owner, events = domain.create_community(actor, data, registered)
+        community, owner, events = domain.create_community(actor, data, registered, now())
         self.store.add_community(community, owner, events)
         return dump(s.CommunitySchema, community)
 
@@ -118,7 +119,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
     @rpc
     def archive_community(self, community_id):
         actor, community, membership = self._see(community_id)
-        changes, events = domain.archive_community(community, actor, membership)
+        changes, events = domain.archive_community(community, actor, membership, now())
         return dump(s.CommunitySchema, self.store.update_community(community_id, changes, events))
 
     @rpc
@@ -134,7 +135,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
     @rpc
     def join(self, community_id):
         actor, community, membership = self._see(community_id)
-        kind, document, events = domain.join(community, actor, membership)
+        kind, document, events = domain.join(community, actor, membership, now())
         if kind == "membership":
             self.store.add_membership(document, events)
             return {"membership": dump(s.MembershipSchema, document)}
@@ -210,7 +211,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         request = self.store.join_request(community_id, request_id)
         requester = self.store.membership(community_id, request["user_id"]) if request else None
         joined, joined_events, status, events = domain.decide_join_request(
-            community, actor, membership, request, approve, requester)
+            community, actor, membership, request, approve, requester, now())
         # Membership first: a crash before the request is marked leaves it pending, and
         # approving it again only finishes the job.
         self._store_membership(joined, joined_events)
@@ -224,7 +225,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         actor, community, membership = self._see(community_id)
         data = load(s.InvitationCreateSchema, fields)
         invitee = self.store.membership(community_id, data["user_id"])
-        invitation, events = domain.invite(community, actor, membership, data, invitee)
+        invitation, events = domain.invite(community, actor, membership, data, invitee, now())
         self.store.add_invitation(invitation, events)
         return dump(s.InvitationSchema, invitation)
 
@@ -234,7 +235,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         invitation = self.store.invitation(invitation_id)
         community = self.store.community(invitation["community_id"]) if invitation else None
         member = bool(community and self.store.membership(community["_id"], actor.user_id))
-        joined, joined_events, events = domain.accept_invitation(invitation, community, actor, member)
+        joined, joined_events, events = domain.accept_invitation(invitation, community, actor, member, now())
         self._store_membership(joined, joined_events)
         self.store.accept_invitation(invitation_id, events)
         membership = self.store.membership(community["_id"], actor.user_id)

@@ -65,7 +65,7 @@ def _join_request(user_id=REQUESTER):
 
 def _scheduled(by=FACILITATOR):
     return _event("events", "workshop.scheduled", {
-        "workshop_id": "w1", "community_id": "c1", "title": "Pairing", "format": "meetup",
+        "_id": "w1", "community_id": "c1", "title": "Pairing", "format": "meetup",  # a workshop document
         "starts_at": "2030-12-03T09:00:00+00:00", "ends_at": "2030-12-03T10:00:00+00:00",
         "timezone": "Europe/Paris", "capacity": 10, "credits": 1, "sequence": 0, "scheduled_by": by})
 
@@ -176,7 +176,7 @@ def test_nobody_hears_of_a_community_they_may_not_see(make):
 
 def test_a_disabled_webhook_tells_its_organisations_admins(make):
     make().on_notifications_event(make_event("notifications", "webhook.disabled", subject="webhooks/h1", data={
-        "webhook_id": "h1", "url": "https://hooks.acme.test/x", "reason": "20 failed", "consecutive_failures": 20},
+        "_id": "h1", "url": "https://hooks.acme.test/x", "reason": "20 failed", "consecutive_failures": 20},
         organisation="acme"))
     assert _told(make) == ["acme:boss"]
     assert make.inbox.emails.find_one()["subject"].startswith("A webhook endpoint was disabled after 20")
@@ -190,8 +190,8 @@ def test_a_workshop_moved_tells_who_registered(make):
         data.update({"position": 1} if kind.endswith("waitlisted") else
                     {"previous_status": "confirmed", "reason": "cancelled"} if kind.endswith("cancelled") else {})
         make().on_events_event(_event("events", kind, data))
-    moved = _scheduled()["data"] | {"starts_at": "2030-12-04T09:00:00+00:00", "previous_starts_at": "x",
-                                    "previous_ends_at": "y"}
+    moved = {**_scheduled()["data"], "_id": "w1", "starts_at": "2030-12-04T09:00:00Z",
+             "previous_starts_at": "2030-12-03T09:00:00Z", "previous_ends_at": "2030-12-03T10:00:00Z"}
     moved.pop("scheduled_by")
     make().on_events_event(_event("events", "workshop.rescheduled", moved))
     assert _told(make, "commonplace.events.workshop.rescheduled") == [MEMBER, OWNER]

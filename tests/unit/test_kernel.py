@@ -52,6 +52,21 @@ def test_new_event_is_a_valid_cloudevent():
     assert validate_event({**event, "data": {"community_id": "c"}})
 
 
+def test_an_event_is_checked_against_its_schema_as_it_is_made():
+    from commonplace.envelope import MalformedEvent
+
+    with pytest.raises(MalformedEvent) as missing:
+        make_event("membership", "partner.added", subject="s", data={"community_id": "c", "organisation": "o"})
+    assert "partner" in str(missing.value) and "added_by" in str(missing.value)
+    with pytest.raises(MalformedEvent):
+        make_event("membership", "partner.added", subject="s",
+                   data={"community_id": "c", "organisation": None, "partner": "p", "added_by": "u"})
+    # Made of a document: the schema takes what the event carries, from where it says.
+    event = make_event("membership", "community.archived", subject="s",
+                       data={"_id": "c", "community_id": "c", "organisation": "o", "archived_by": "u", "secret": "x"})
+    assert event["data"] == {"community_id": "c", "organisation": "o", "archived_by": "u"}
+
+
 def test_unknown_event_type_cannot_be_made():
     with pytest.raises(KeyError):
         make_event("membership", "thing.exploded", subject="s", data={})

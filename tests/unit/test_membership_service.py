@@ -4,6 +4,7 @@ from dataclasses import replace
 import pytest
 from nameko.testing.services import worker_factory
 
+from commonplace.clock import now
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from commonplace.outbox import OUTBOX
 from services.membership import domain
@@ -244,6 +245,6 @@ def test_a_profile_changed_meanwhile_is_not_overwritten_with_a_stale_one(make):
     make(ann).see_person()
     stale = make.repository.profile("acme:ann")
     make(replace(ann, name="Ann B")).see_person()
-    profile, events = domain.see_person(replace(ann, name="Ann C"), stale)
+    profile, events = domain.see_person(replace(ann, name="Ann C"), stale, now())
     assert not make.repository.save_profile(profile, stale, events)
     assert make.repository.profile("acme:ann")["name"] == "Ann B"

@@ -34,7 +34,7 @@ def make(memory_db):
 
 def _event(organisation, community="c1"):
     return make_event("membership", "member.joined", subject=f"communities/{community}", data={
-        "community_id": community, "user_id": f"{organisation}:ann", "role": "member",
+        "community_id": community, "user_id": f"{organisation}:ann", "role": "member", "via": "join",
         "organisation": organisation}, organisation=organisation, community=community)
 
 
