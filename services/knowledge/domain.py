@@ -183,11 +183,6 @@ def verify(artifact, community, actor, membership, review_by, now):
         "verified_by": actor.user_id, "review_by": review_by and isoformat(review_by)}, review_by=review_by)
 
 
-def freshness_tick(now, interval):
-    """The number of the freshness check ``now`` falls in: one check per ``interval``."""
-    return int(now.timestamp() // interval)
-
-
 def gone_stale(artifact):
     """A published artifact whose ``review_by`` has passed needs review."""
     return _transition(artifact, "needs_review", "artifact.needs_review",

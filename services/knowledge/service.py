@@ -19,7 +19,7 @@ from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from commonplace.timers import every
-from services.knowledge import domain
+from services.knowledge import domain, standards
 from services.knowledge import schemas as s
 from services.knowledge.search import KeepsSearchIndex
 from services.knowledge.store import KnowledgeRepository
@@ -131,7 +131,8 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
     def check_freshness(self):
         """Published knowledge past its review_by needs review: once a tick, on one replica."""
         at = now()
-        if not self.store.claim_tick(domain.freshness_tick(at, self.config["KNOWLEDGE_FRESHNESS_INTERVAL"])):
+        # A turn a little shorter than the interval: the next tick, on whichever replica, takes the next.
+        if not self.store.turns.take("freshness check", self.config["KNOWLEDGE_FRESHNESS_INTERVAL"] * 0.9, at):
             return
         for artifact in self.store.stale(at):
             changes, events = domain.gone_stale(artifact)
@@ -182,20 +183,8 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
     def standardise(self, artifact_id, fields):
         actor, artifact, community, membership = self._at_artifact(artifact_id)
         data = load(s.StandardRequestSchema, fields)
-        key = domain.topic_key(data["topic"])
-        current = self.store.standard(community["_id"], key)
-        claim_needed, standard, events = domain.standardise(
-            artifact, community, actor, membership, data["topic"], data["supersedes"], current)
-        if claim_needed:
-            self.store.claim_standard(community["_id"], key, data["topic"], artifact_id,
-                                      current and current["artifact_id"])
-        if standard["supersedes"]:
-            old = self.store.artifact(standard["supersedes"])
-            if old is not None:
-                old_standard, old_events = domain.superseded(old, data["topic"], artifact_id, actor)
-                self.store.mark_standard(old["_id"], old_standard, old_events)
-        self.store.mark_standard(artifact_id, standard, events)
-        return self._present(self.store.artifact(artifact_id))
+        return self._present(standards.standardise(self.store, artifact, community, actor, membership,
+                                                   data["topic"], data["supersedes"]))
 
     # questions and answers
 

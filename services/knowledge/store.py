@@ -25,6 +25,7 @@ from commonplace.ids import pair_id
 from commonplace.migrations import once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
+from commonplace.turns import Turns
 from services.knowledge.rendering import render_or_escape
 
 RENDERED_BODIES = "bodies rendered when written"
@@ -43,7 +44,7 @@ class KnowledgeRepository:
         self.db = db
         self.artifacts = db["artifacts"]
         self.revisions = db["revisions"]
-        self.ticks = db["freshness_ticks"]
+        self.turns = Turns(db)
         self.endorsements = db["endorsements"]
         self.standards = db["standards"]
         self.answers = db["answers"]
@@ -115,14 +116,6 @@ class KnowledgeRepository:
         """Published artifacts whose review_by has passed."""
         return [strip_outbox(d) for d in self.artifacts.find(
             {"status": "published", "review_by": {"$lt": now}})]
-
-    def claim_tick(self, tick):
-        """True for the one process that claims freshness check number ``tick``."""
-        try:
-            self.ticks.insert_one({"_id": tick})
-            return True
-        except DuplicateKeyError:
-            return False
 
     # revisions
 

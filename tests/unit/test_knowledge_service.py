@@ -219,16 +219,21 @@ def test_knowledge_past_its_review_date_needs_review_until_verified(make):
     next_year = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)).isoformat()
     verified = make(ANN).verify(artifact_id=artifact["id"], fields={"review_by": next_year})
     assert verified["status"] == "published" and verified["review_by"].startswith(next_year[:10])
-    make.repository.ticks.delete_many({})  # the next tick
+    make.repository.turns.turns.delete_many({})  # the next tick
     checker.check_freshness()
     assert make.repository.artifact(artifact["id"])["status"] == "published"
     assert make.events.new()[-2:] == ["artifact.needs_review", "artifact.verified"]
 
 
 def test_the_freshness_check_runs_once_a_tick_however_many_replicas(make):
-    assert make.repository.claim_tick(42) is True
-    assert make.repository.claim_tick(42) is False
-    assert domain.freshness_tick(datetime.datetime.fromtimestamp(7200, datetime.timezone.utc), 3600) == 2
+    past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).isoformat()
+    stale = _published(make, review_by=past)
+    replicas = [worker_factory(KnowledgeService, store=make.repository, communities=make.communities,
+                               config={"KNOWLEDGE_FRESHNESS_INTERVAL": 3600}) for _ in range(3)]
+    for replica in replicas:
+        replica.check_freshness()
+    assert make.repository.artifact(stale["id"])["status"] == "needs_review"
+    assert make.events.new().count("artifact.needs_review") == 1
 
 
 def _published(make, who=BOB, **fields):
