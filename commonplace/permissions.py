@@ -5,7 +5,7 @@ it) with ``organisation``, ``visibility`` and ``partners``; ``membership`` is th
 active membership of it, or None. Admins of the community's organisation may do whatever
 its owners may.
 """
-from commonplace.errors import Forbidden, NotFound
+from commonplace.errors import Conflict, Forbidden, NotFound
 from commonplace.visibility import can_see
 
 MANAGERS = ("owner", "facilitator")
@@ -19,6 +19,13 @@ def require_visible(community, actor, membership=None, invited=False, what="comm
     """
     if community is None or not can_see(community, actor, bool(membership), invited):
         raise NotFound(f"no such {what}")
+
+
+def require_not_archived(community):
+    """An archived community is read-only, in every service: it and all that is in it can be
+    read; nothing changes (409)."""
+    if community.get("archived"):
+        raise Conflict("the community is archived: it and what is in it can be read, not changed")
 
 
 def is_manager(community, actor, membership):

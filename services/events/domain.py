@@ -5,10 +5,10 @@ No I/O here.
 archived) and ``membership`` the caller's copied active membership, or None. ``now`` is passed
 in where a rule depends on the time.
 """
-from commonplace.clock import isoformat, to_second
+from commonplace.clock import to_second
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
-from commonplace.permissions import require_manager, require_member
+from commonplace.permissions import require_manager, require_member, require_not_archived
 from commonplace.queries import all_of
 from services.events.domain_events import workshop_event
 
@@ -24,8 +24,7 @@ def _subject(workshop):
 def schedule(community, actor, membership, data, now):
     """(workshop, events) of scheduling a workshop (owners and facilitators)."""
     require_manager(community, actor, membership)
-    if community.get("archived"):
-        raise Conflict("the community is archived")
+    require_not_archived(community)
     _check_times(data["starts_at"], data["ends_at"])
     _check_starts_in_future(data["starts_at"], now)
     workshop = {

@@ -6,7 +6,9 @@ active membership, or None. ``now`` is passed in where a rule depends on the tim
 from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
-from commonplace.permissions import is_manager, require_manager, require_member, require_visible
+from commonplace.permissions import (
+    is_manager, require_manager, require_member, require_not_archived, require_visible,
+)
 from commonplace.queries import all_of
 from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.diffs import unified_diff
@@ -45,11 +47,6 @@ def is_author(artifact, actor, membership):
     return artifact["author"] == actor.user_id and membership is not None
 
 
-def _require_writable(community):
-    if community.get("archived"):
-        raise Conflict("the community is archived: its knowledge can be read, not changed")
-
-
 def rendered(body):
     """The safe HTML of ``body``, rendered once as it is written; Unprocessable (saying why)
     for a body over the rendering budget, which is not stored."""
@@ -68,7 +65,7 @@ def revision_of(artifact, author, at, summary):
 def create(community, actor, membership, data, now):
     """(artifact, its first revision, events): members write drafts."""
     require_member(membership, "write its knowledge")
-    _require_writable(community)
+    require_not_archived(community)
     artifact = {
         "_id": new_id(), "community_id": community["_id"], "organisation": community["organisation"],
         "kind": data["kind"], "title": data["title"], "body": data["body"], "body_html": rendered(data["body"]),
@@ -92,7 +89,7 @@ def edit(artifact, community, actor, membership, data, now):
     in review goes (back) to draft: an approval was of the revision it read. A published
     artifact stays published, its new revision live, as a wiki page does."""
     _require_author_or_manager(artifact, community, actor, membership)
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] == "archived":
         raise Conflict("the artifact is archived")
     if data["base_revision"] != artifact["revision"]:
@@ -119,7 +116,7 @@ def _transition(artifact, status, short_type, data, **changes):
 def submit(artifact, community, actor, membership):
     """The author (or a manager) asks for a review of a draft."""
     _require_author_or_manager(artifact, community, actor, membership, "submit it")
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] != "draft":
         raise Conflict(f"only a draft is submitted for review; this one is {artifact['status']}")
     return _transition(artifact, "in_review", "artifact.submitted", {"submitted_by": actor.user_id})
@@ -132,7 +129,7 @@ def review(artifact, community, actor, membership, decision, comment, now):
         raise Forbidden("only the community's owners and facilitators review")
     if artifact["author"] == actor.user_id:
         raise Forbidden("an author does not approve their own work")
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] != "in_review":
         raise Conflict(f"only an artifact in review is reviewed; this one is {artifact['status']}")
     data = {"reviewed_by": actor.user_id, "comment": comment}
@@ -146,7 +143,7 @@ def publish(artifact, community, actor, membership, now):
     """The author or a manager publishes; where the community requires it (its
     ``knowledge_review``, "required" unless set to "none"), only a revision approved as it is."""
     _require_author_or_manager(artifact, community, actor, membership, "publish it")
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] not in ("draft", "in_review"):
         raise Conflict(f"the artifact is {artifact['status']}, not a draft or in review")
     approval = artifact.get("approval")
@@ -164,7 +161,7 @@ def publish(artifact, community, actor, membership, now):
 def archive(artifact, community, actor, membership):
     """The author or a manager archives: kept and readable, no longer current."""
     _require_author_or_manager(artifact, community, actor, membership, "archive it")
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] == "archived":
         raise Conflict("the artifact is archived already")
     return _transition(artifact, "archived", "artifact.archived", {"archived_by": actor.user_id})
@@ -174,7 +171,7 @@ def verify(artifact, community, actor, membership, review_by, now):
     """Someone (the author or a manager) confirms that a published artifact still holds, or
     one that needs review does again: published, to be checked again at ``review_by``."""
     _require_author_or_manager(artifact, community, actor, membership, "verify it")
-    _require_writable(community)
+    require_not_archived(community)
     if artifact["status"] not in ("published", "needs_review"):
         raise Conflict(f"only published knowledge is verified; this is {artifact['status']}")
     if review_by is not None and review_by <= now:
@@ -243,7 +240,7 @@ def endorsement_id(artifact, actor):
 def endorse(artifact, community, actor, membership, now):
     """(the endorsement, events): members endorse published knowledge."""
     require_member(membership, "endorse its knowledge")
-    _require_writable(community)
+    require_not_archived(community)
     _require_live(artifact, "endorsed")
     endorsement = {"artifact_id": artifact["_id"], "user_id": actor.user_id, "at": now, "active": True}
     return endorsement, [artifact_event("artifact.endorsed", artifact, {"endorsed_by": actor.user_id})]
@@ -251,7 +248,7 @@ def endorse(artifact, community, actor, membership, now):
 
 def withdraw_endorsement(artifact, community, actor):
     """The events of withdrawing ``actor``'s endorsement (if they had one)."""
-    _require_writable(community)
+    require_not_archived(community)
     return [artifact_event("artifact.endorsement_withdrawn", artifact, {"withdrawn_by": actor.user_id})]
 
 
@@ -269,7 +266,7 @@ def standardise(artifact, community, actor, membership, topic, supersedes, curre
     Returns ``(claim_needed, standard, events)``: the claim is needed unless ``artifact`` holds
     the topic already (a retry, which completes what an interrupted one began)."""
     require_manager(community, actor, membership)
-    _require_writable(community)
+    require_not_archived(community)
     _require_live(artifact, "made a standard")
     held = artifact.get("standard")
     if held and held.get("superseded_by") is None and topic_key(held["topic"]) != topic_key(topic):
@@ -310,7 +307,7 @@ def answer(question, community, actor, membership, body, now):
     """(the answer, events): members answer published questions."""
     _require_question(question)
     require_member(membership, "answer its questions")
-    _require_writable(community)
+    require_not_archived(community)
     _require_live(question, "answered")
     posted = {"_id": new_id(), "question_id": question["_id"], "community_id": question["community_id"],
               "organisation": question["organisation"], "body": body, "body_html": rendered(body),
@@ -325,7 +322,7 @@ def vote(answer_, question, community, actor, value, previous):
     nothing."""
     if answer_["author"] == actor.user_id:
         raise Forbidden("nobody votes on their own answer")
-    _require_writable(community)
+    require_not_archived(community)
     if previous == value:
         return 0, []
     delta = value - (previous or 0)
@@ -338,7 +335,7 @@ def accept(answer_, question, community, actor, membership, now):
     another later moves the acceptance. Accepting the accepted one changes nothing."""
     if not (is_author(question, actor, membership) or is_manager(community, actor, membership)):
         raise Forbidden("only the asker and the community's owners and facilitators accept an answer")
-    _require_writable(community)
+    require_not_archived(community)
     if question.get("accepted_answer") == answer_["_id"]:
         return {}, []
     accepted = {**answer_, "accepted": True}

@@ -13,9 +13,9 @@ import unicodedata
 from commonplace.actor import split_person_id
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
-from commonplace.permissions import MANAGERS, require_manager, require_owner
+from commonplace.permissions import MANAGERS, require_manager, require_not_archived, require_owner
 from commonplace.queries import all_of
-from commonplace.visibility import may_belong
+from commonplace.visibility import may_belong, visible_query
 from services.membership.domain_events import community_event, new_event
 
 
@@ -24,11 +24,6 @@ def slugify(name, fallback):
     for a name with no Latin letter or digit to make one from ("数据" or "!!!")."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].strip("-") or fallback
-
-
-def require_active(community):
-    if community.get("archived"):
-        raise Conflict("the community is archived and can no longer change")
 
 
 def new_membership(community_id, user_id, organisation, role, via, now):
@@ -120,7 +115,7 @@ def create_community(actor, data, organisation_registered, now):
 def update_community(community, actor, membership, changes):
     """Events of changing a community's details (owners and facilitators)."""
     require_manager(community, actor, membership)
-    require_active(community)
+    require_not_archived(community)
     return [community_event(
         "community.updated", community, f"communities/{community['_id']}",
         {**community, **changes, "changed": sorted(changes)},
@@ -130,7 +125,7 @@ def update_community(community, actor, membership, changes):
 def archive_community(community, actor, membership, now):
     """(changes, events) of archiving a community (owners)."""
     require_owner(community, actor, membership)
-    require_active(community)
+    require_not_archived(community)
     event = community_event("community.archived", community, f"communities/{community['_id']}", {
         "community_id": community["_id"], "organisation": community["organisation"],
         "archived_by": actor.user_id})
@@ -140,7 +135,7 @@ def archive_community(community, actor, membership, now):
 def add_partner(community, actor, membership, partner, partner_registered):
     """Events of federating a community with a partner organisation (owners)."""
     require_owner(community, actor, membership)
-    require_active(community)
+    require_not_archived(community)
     if partner == community["organisation"]:
         raise Unprocessable("a community cannot partner with its own organisation",
                       {"organisation": ["is the community's own organisation"]})
@@ -154,21 +149,6 @@ def add_partner(community, actor, membership, partner, partner_registered):
         {"community_id": community["_id"], "organisation": community["organisation"],
          "partner": partner, "added_by": actor.user_id},
     )]
-
-
-def visible_query(actor, member_of):
-    """The store query for the communities ``actor`` may see; ``member_of`` are their community ids."""
-    if actor.is_platform_admin:
-        return {}
-    clauses = [
-        {"visibility": "public"},
-        {"visibility": "organisation", "organisation": actor.organisation},
-        {"visibility": "organisation", "partners": actor.organisation},
-        {"_id": {"$in": list(member_of)}},
-    ]
-    if actor.administers(actor.organisation):
-        clauses.append({"organisation": actor.organisation})
-    return {"$or": clauses}
 
 
 def community_query(actor, member_of, params):
@@ -193,7 +173,7 @@ def community_query(actor, member_of, params):
 def join(community, actor, membership, now):
     """What joining makes: ("membership", membership, events) where the community is open,
     ("join_request", request, events) where it needs approval; refusals raise."""
-    require_active(community)
+    require_not_archived(community)
     if membership:
         raise Conflict("you are already a member of this community")
     if not may_belong(community, actor.organisation):
@@ -222,7 +202,7 @@ def change_role(community, actor, membership, target, role, owner_count):
     """Events of giving ``target`` a new ``role`` (owners). Refuses a change that is no change,
     or one that would leave the community without an owner."""
     require_owner(community, actor, membership)
-    require_active(community)
+    require_not_archived(community)
     if target is None:
         raise NotFound("no such member")
     if target["role"] == role:
@@ -274,7 +254,7 @@ def decide_join_request(community, actor, membership, request, approve, requeste
     approval that was cut short finishes the job).
     """
     require_manager(community, actor, membership)
-    require_active(community)
+    require_not_archived(community)
     if request is None:
         raise NotFound("no such join request")
     if request["status"] != "pending":
@@ -300,7 +280,7 @@ def decide_join_request(community, actor, membership, request, approve, requeste
 def invite(community, actor, actor_membership, data, invitee_membership, now):
     """(invitation, events). Managers invite; only owners invite as owner or facilitator;
     members are not invited again."""
-    require_active(community)
+    require_not_archived(community)
     require_manager(community, actor, actor_membership)
     if data["role"] in MANAGERS:
         require_owner(community, actor, actor_membership)
@@ -329,7 +309,7 @@ def accept_invitation(invitation, community, actor, already_member, now):
         raise NotFound("no such invitation")
     if invitation["status"] != "pending":
         raise Conflict(f"the invitation is already {invitation['status']}")
-    require_active(community)
+    require_not_archived(community)
     joined, joined_events = None, []
     if not already_member:
         joined = new_membership(community["_id"], actor.user_id, actor.organisation,
