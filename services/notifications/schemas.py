@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from commonplace.boundary import JsonBoolean
 from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuerySchema
 from commonplace.text import OneLine, WebAddress
-from services.notifications.inbox import CATEGORIES, EMAIL_CHOICES
+from services.notifications.inboxes.domain import CATEGORIES, EMAIL_CHOICES
 
 SCOPES = ("events:read", "webhooks:manage")
 # An event type, or a pattern of them: "commonplace.events.*", "commonplace.*".

@@ -10,11 +10,11 @@ from commonplace.clock import now
 from commonplace.envelope import CATALOGUE, make_event
 from commonplace.errors import Invalid, NotFound
 from commonplace.projection import Communities
-from services.notifications import inbox
-from services.notifications.directory import Directory
-from services.notifications.inbox_store import InboxRepository
+from services.notifications.inboxes import domain as inbox
+from services.notifications.inboxes.directory import Directory
+from services.notifications.inboxes.store import InboxRepository
 from services.notifications.service import NotificationsService
-from services.notifications.store import NotificationsRepository
+from services.notifications.integrations.store import IntegrationsRepository
 from tests.unit.conftest import actor
 
 OWNER, FACILITATOR, MEMBER, REQUESTER = "acme:olga", "acme:fay", "acme:max", "acme:rob"
@@ -25,7 +25,7 @@ HOUR = 3600
 @pytest.fixture
 def make(memory_db):
     db = memory_db("notifications")
-    repositories = {"store": NotificationsRepository(db), "inbox": InboxRepository(db),
+    repositories = {"store": IntegrationsRepository(db), "inbox": InboxRepository(db),
                     "directory": Directory(db), "communities": Communities(db)}
     for repository in repositories.values():
         repository.prepare()

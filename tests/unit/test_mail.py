@@ -6,8 +6,8 @@ import logging
 import pytest
 
 from commonplace.text import email_address, header_text
-from services.notifications.inbox_store import InboxRepository
-from services.notifications.mail import Mail, SmtpServer, _email
+from services.notifications.inboxes.store import InboxRepository
+from services.notifications.inboxes.mail import Mail, SmtpServer, _email
 from tests.support.mail import MailServer
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=datetime.timezone.utc)
@@ -22,12 +22,12 @@ def sender(memory_db):
         mail = Mail.__new__(Mail)
         mail.server, mail.sender, mail.smtp = SmtpServer(server.url), "Commonplace <n@c.invalid>", server
 
-        def send(email):
+        def send_one(email):
             repository.add_email(email)
-            mail._send(repository, repository.claim_email(email["_id"], NOW + datetime.timedelta(minutes=2)))
+            mail.send(repository, repository.claim_email(email["_id"], NOW + datetime.timedelta(minutes=2)))
             return repository.email(email["_id"])
 
-        mail.send = send
+        mail.send_one = send_one
         yield mail
 
 
@@ -35,7 +35,7 @@ def sender(memory_db):
 def test_a_title_with_a_line_break_is_sent_on_one_line(sender, separator):
     person = {"_id": "acme:ann", "email": "ann@acme.test"}
     title = f"Ann{separator}Bcc: victim@evil.test{separator} asks to join Guild"
-    sent = sender.send(_email(f"notice|{separator!r}", person, title, CONTENT, NOW))
+    sent = sender.send_one(_email(f"notice|{separator!r}", person, title, CONTENT, NOW))
     assert sent["status"] == "sent", sent
     message = sender.smtp.wait_for("ann@acme.test")[-1]
     assert message["Subject"] == "Ann Bcc: victim@evil.test asks to join Guild" and message["Bcc"] is None
@@ -44,7 +44,7 @@ def test_a_title_with_a_line_break_is_sent_on_one_line(sender, separator):
 def test_an_email_that_cannot_be_built_fails_for_good_with_a_log_line(sender, caplog):
     caplog.set_level(logging.ERROR)
     person = {"_id": "acme:mal", "email": "a@x.test, victim@evil.test"}
-    failed = sender.send(_email("notice|two-addresses", person, "Hello", CONTENT, NOW))
+    failed = sender.send_one(_email("notice|two-addresses", person, "Hello", CONTENT, NOW))
     assert failed["status"] == "failed" and "cannot be sent" in failed["last_error"]
     assert sender.smtp.messages == [] and "notice|two-addresses" in caplog.text
 

@@ -7,9 +7,9 @@ from nameko.testing.services import worker_factory
 from commonplace.actor import hash_api_key
 from commonplace.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from commonplace.envelope import make_event
-from services.notifications import domain
+from services.notifications.integrations import domain
 from services.notifications.service import NotificationsService
-from services.notifications.store import NotificationsRepository
+from services.notifications.integrations.store import IntegrationsRepository
 from tests.unit.conftest import actor
 
 ADMIN = actor("acme:boss", "acme", "org_admin")
@@ -19,7 +19,7 @@ OTHER_ADMIN = actor("globex:gus", "globex", "org_admin")
 
 @pytest.fixture
 def make(memory_db):
-    repository = NotificationsRepository(memory_db("notifications"))
+    repository = IntegrationsRepository(memory_db("notifications"))
     repository.prepare()
 
     def worker(who=None, key=None):

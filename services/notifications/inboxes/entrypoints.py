@@ -6,15 +6,14 @@ from commonplace.boundary import dump, load
 from commonplace.clock import now
 from commonplace.errors import ServiceOutage
 from commonplace.pagination import page
-from commonplace.permissions import MANAGERS
 from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from commonplace.timers import every
-from services.notifications import inbox, mail
+from services.notifications.inboxes import domain as inbox, mail
 from services.notifications import schemas as s
-from services.notifications.directory import Directory
-from services.notifications.inbox_store import InboxRepository
+from services.notifications.inboxes.directory import Directory
+from services.notifications.inboxes.store import InboxRepository
 
 
 class KeepsInboxes(FollowsMembership):
@@ -31,21 +30,8 @@ class KeepsInboxes(FollowsMembership):
         if rule is not None:
             self._notify(event, rule)
 
-    def _concerned(self, rule, event):
-        """Everyone the rule says the event concerns, before who may be told is decided."""
-        data, community_id = event["data"], event.get("community")
-        if rule.concerns == inbox.MANAGERS:
-            return self.communities.members(community_id, MANAGERS)
-        if rule.concerns == inbox.MEMBERS:
-            return self.communities.members(community_id)
-        if rule.concerns == inbox.REGISTRANTS:
-            return self.directory.registered_for(data.get("workshop_id"))
-        if rule.concerns == inbox.ORG_ADMINS:
-            return self.directory.admins_of(event.get("organisation"))
-        return [inbox.concerned(rule, event)]
-
     def _notify(self, event, rule):
-        candidates = [c for c in self._concerned(rule, event) if c]
+        candidates = rule.concerns.candidates(event, self)
         community = self.communities.get(event.get("community")) if event.get("community") else None
         members = self.communities.members_among(community["_id"], candidates) if community else set()
         people = self._profiles([*candidates, inbox.acted_by(rule, event), event["data"].get("user_id")])

@@ -1,8 +1,8 @@
 """Email: what a notification or a digest says (Jinja2 templates, text and HTML), and the
 process's sender of queued emails over SMTP.
 
-Emails are stored jobs, like webhook deliveries: queued once (their ids say what they are
-for), claimed with a lease, retried on ``EMAIL_RETRY_SCHEDULE``, so one due while the service
+Emails are stored jobs, like webhook deliveries (``commonplace.leased_jobs``): queued once (their
+ids say what they are for), claimed with a lease, retried on ``EMAIL_RETRY_SCHEDULE``, so one due while the service
 or the mail server was down goes out when both are back. With ``SMTP_URL`` unset, email is off:
 the log says so once at start, and nothing is queued.
 """
@@ -10,21 +10,17 @@ import datetime
 import hashlib
 import logging
 import smtplib
-import time
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-import eventlet
-from eventlet.greenpool import GreenPool
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from nameko.extensions import DependencyProvider
 
 from commonplace.clock import now
-from commonplace.storage import StoreClient
+from commonplace.leased_jobs import LeasedJobSender
 from commonplace.text import email_address, header_text
-from services.notifications.inbox import CATEGORIES
-from services.notifications.inbox_store import InboxRepository
+from services.notifications.inboxes.domain import CATEGORIES
+from services.notifications.inboxes.store import InboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +30,7 @@ POLL_SECONDS = 0.5
 LEASE = datetime.timedelta(minutes=2)
 SMTP_TIMEOUT = 30
 
-_templates = Environment(loader=PackageLoader("services.notifications", "templates"),
+_templates = Environment(loader=PackageLoader("services.notifications.inboxes", "templates"),
                          autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
 _templates.filters["when"] = lambda instant: f"{instant:%a} {instant.day} {instant:%b %Y, %H:%M} UTC"
 
@@ -116,73 +112,55 @@ def message_of(email, sender):
     return message
 
 
-class Mail(DependencyProvider):
-    """The process's email: workers ask ``enabled``; a green thread sends what is queued."""
+class Mail(LeasedJobSender):
+    """The process's email: workers ask ``enabled``; a green thread sends what is queued
+    (``commonplace.leased_jobs``)."""
 
-    store = StoreClient()
+    kind = "email"
+    at_once = SENDING_AT_ONCE
+    poll_seconds = POLL_SECONDS
+    lease_check_seconds = LEASE.total_seconds() / 4
 
     def setup(self):
+        super().setup()
         config = self.container.config
         self.server = SmtpServer(config["SMTP_URL"]) if config["SMTP_URL"] else None
         self.sender = config["SMTP_FROM"]
         self.digest_period = config["EMAIL_DIGEST_PERIOD"]
-        self.pool = GreenPool(SENDING_AT_ONCE)
-        self.running = False
 
     @property
     def enabled(self):
         return self.server is not None
 
     def start(self):
-        if not self.enabled:
+        if self.enabled:
+            log.info("email goes to %s:%d", self.server.host, self.server.port)
+        else:
             log.info("email is off: SMTP_URL is not set")
-            return
-        log.info("email goes to %s:%d", self.server.host, self.server.port)
-        self.running = True
-        self.container.spawn_managed_thread(self._run, identifier="mail-sender")
-
-    def stop(self):
-        self.running = False
-        self.pool.waitall()
-
-    def kill(self):
-        self.running = False
+        super().start()
 
     def get_dependency(self, worker_ctx):
         return self
 
-    def _run(self):
-        repository = InboxRepository(self.store.database())
-        leases_checked = 0.0
-        while self.running:
-            try:
-                if time.monotonic() - leases_checked > LEASE.total_seconds() / 4:
-                    repository.release_expired_email_leases(now())
-                    leases_checked = time.monotonic()
-                if not self._claim_and_send(repository):
-                    eventlet.sleep(POLL_SECONDS)
-            except Exception:
-                log.exception("the mail sender could not read its queue; trying again")
-                eventlet.sleep(1)
+    def jobs(self, db):
+        return InboxRepository(db)
 
-    def _claim_and_send(self, repository):
-        if not self.pool.free():
-            return 0
-        claimed = 0
-        for email_id in repository.due_emails(now(), self.pool.free()):
-            email = repository.claim_email(email_id, now() + LEASE)
+    def release_expired(self, jobs, at):
+        jobs.release_expired_email_leases(at)
+
+    def claim_due(self, jobs, room, at):
+        for email_id in jobs.due_emails(at, room):
+            email = jobs.claim_email(email_id, at + LEASE)
             if email is not None:
-                self.pool.spawn_n(self._send, repository, email)
-                claimed += 1
-        return claimed
+                yield email
 
-    def _send(self, repository, email):
+    def send(self, jobs, email):
         try:
             message = message_of(email, self.sender)
         except (ValueError, TypeError) as unbuildable:
             # Sending it again would fail the same way: it has failed for good.
             log.error("email %s cannot be sent, and is given up: %s", email["_id"], unbuildable)
-            repository.email_attempted(email["_id"], cannot_be_sent(email, str(unbuildable)))
+            jobs.email_attempted(email["_id"], cannot_be_sent(email, str(unbuildable)))
             return
         error = None
         try:
@@ -190,4 +168,4 @@ class Mail(DependencyProvider):
         except (OSError, smtplib.SMTPException) as failure:
             error = f"{type(failure).__name__}: {str(failure)[:200]}"
             log.warning("email %s not sent (attempt %d): %s", email["_id"], email["attempts"] + 1, error)
-        repository.email_attempted(email["_id"], after_attempt(email, error, now()))
+        jobs.email_attempted(email["_id"], after_attempt(email, error, now()))

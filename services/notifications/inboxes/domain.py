@@ -7,6 +7,7 @@ the person who acted (never told of their own act), and its title, a Jinja templ
 without a rule reaches integrations only; a new one needs a rule here and nothing else.
 """
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from commonplace.actor import Actor, split_person_id
 from commonplace.clock import parse_time
 from commonplace.errors import NotFound
 from commonplace.ids import new_id
+from commonplace.permissions import MANAGERS as MANAGER_ROLES
 from commonplace.visibility import can_see
 
 IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
@@ -36,14 +38,34 @@ CATEGORIES = {
     "answers": ("Your question was answered, or your answer accepted", DIGEST),
 }
 
-# Whom a rule concerns: the person a field of the event names, or one of these groups.
-MANAGERS, MEMBERS, REGISTRANTS, ORG_ADMINS = "managers", "members", "registrants", "org_admins"
+@dataclass(frozen=True)
+class Audience:
+    """Whom a rule concerns: ``candidates(event, copies)`` are their ids, found in the service's
+    own copies (``copies.communities``: membership; ``copies.directory``: people and workshops),
+    before who may be told is decided."""
+    name: str
+    find: Callable
+
+    def candidates(self, event, copies):
+        return [user_id for user_id in self.find(event, copies) if user_id]
+
+
+def named(field):
+    """The person a field of the event's data names."""
+    return Audience(field, lambda event, copies: [event["data"].get(field)])
+
+
+MANAGERS = Audience("managers", lambda event, copies: copies.communities.members(event.get("community"), MANAGER_ROLES))
+MEMBERS = Audience("members", lambda event, copies: copies.communities.members(event.get("community")))
+REGISTRANTS = Audience("registrants",
+                       lambda event, copies: copies.directory.registered_for(event["data"].get("workshop_id")))
+ORG_ADMINS = Audience("org_admins", lambda event, copies: copies.directory.admins_of(event.get("organisation")))
 
 
 @dataclass(frozen=True)
 class Rule:
     category: str
-    concerns: str  # a field of the event's data naming a person, or a group above
+    concerns: Audience
     title: str
     actor: str | None = None  # the field naming who acted
     invites: bool = False  # the person concerned may see the community as an invitee
@@ -53,14 +75,14 @@ RULES = {
     "commonplace.membership.join_request.created": Rule(
         "join_requests", MANAGERS, "{{ person }} asks to join {{ community }}", actor="user_id"),
     "commonplace.membership.join_request.approved": Rule(
-        "requests", "user_id", "Your request to join {{ community }} was approved", actor="decided_by", invites=True),
+        "requests", named("user_id"), "Your request to join {{ community }} was approved", actor="decided_by", invites=True),
     "commonplace.membership.join_request.rejected": Rule(
-        "requests", "user_id", "Your request to join {{ community }} was declined", actor="decided_by", invites=True),
+        "requests", named("user_id"), "Your request to join {{ community }} was declined", actor="decided_by", invites=True),
     "commonplace.membership.invitation.created": Rule(
-        "invitations", "user_id", "{{ actor }} invites you to {{ community }} as {{ data.role }}",
+        "invitations", named("user_id"), "{{ actor }} invites you to {{ community }} as {{ data.role }}",
         actor="invited_by", invites=True),
     "commonplace.membership.member.role_changed": Rule(
-        "roles", "user_id", "You are now {{ data.role }} of {{ community }}", actor="changed_by"),
+        "roles", named("user_id"), "You are now {{ data.role }} of {{ community }}", actor="changed_by"),
     "commonplace.events.workshop.scheduled": Rule(
         "workshops", MEMBERS, "New workshop in {{ community }}: {{ data.title }}, "
                               "{{ data.starts_at | when(data.timezone) }}", actor="scheduled_by"),
@@ -70,27 +92,27 @@ RULES = {
         "workshops", REGISTRANTS, "{{ data.title }} ({{ data.starts_at | when(data.timezone) }}) is cancelled",
         actor="cancelled_by"),
     "commonplace.events.registration.confirmed": Rule(
-        "registrations", "user_id", "You have a seat at {{ workshop }}"),
+        "registrations", named("user_id"), "You have a seat at {{ workshop }}"),
     "commonplace.events.registration.waitlisted": Rule(
-        "registrations", "user_id", "You are number {{ data.position }} on the waitlist for {{ workshop }}"),
+        "registrations", named("user_id"), "You are number {{ data.position }} on the waitlist for {{ workshop }}"),
     "commonplace.events.registration.promoted": Rule(
-        "registrations", "user_id", "A seat freed up: you are in at {{ workshop }}"),
+        "registrations", named("user_id"), "A seat freed up: you are in at {{ workshop }}"),
     "commonplace.events.credits.awarded": Rule(
-        "credits", "user_id", "You earned {{ data.credits }} credits at {{ workshop }}"),
+        "credits", named("user_id"), "You earned {{ data.credits }} credits at {{ workshop }}"),
     "commonplace.knowledge.artifact.submitted": Rule(
         "reviews", MANAGERS, "{{ actor }} asks for a review of {{ data.title }}", actor="submitted_by"),
     "commonplace.knowledge.artifact.approved": Rule(
-        "artifacts", "author", "{{ actor }} approved {{ data.title }}", actor="reviewed_by"),
+        "artifacts", named("author"), "{{ actor }} approved {{ data.title }}", actor="reviewed_by"),
     "commonplace.knowledge.artifact.changes_requested": Rule(
-        "artifacts", "author", "{{ actor }} asked for changes to {{ data.title }}", actor="reviewed_by"),
+        "artifacts", named("author"), "{{ actor }} asked for changes to {{ data.title }}", actor="reviewed_by"),
     "commonplace.knowledge.artifact.published": Rule(
-        "artifacts", "author", "{{ data.title }} is published", actor="published_by"),
+        "artifacts", named("author"), "{{ data.title }} is published", actor="published_by"),
     "commonplace.knowledge.artifact.needs_review": Rule(
-        "artifacts", "author", "{{ data.title }} is due for review: is it still right?"),
+        "artifacts", named("author"), "{{ data.title }} is due for review: is it still right?"),
     "commonplace.knowledge.answer.posted": Rule(
-        "answers", "asked_by", "{{ actor }} answered {{ data.question_title }}", actor="answer_author"),
+        "answers", named("asked_by"), "{{ actor }} answered {{ data.question_title }}", actor="answer_author"),
     "commonplace.knowledge.answer.accepted": Rule(
-        "answers", "answer_author", "Your answer to {{ data.question_title }} was accepted", actor="accepted_by"),
+        "answers", named("answer_author"), "Your answer to {{ data.question_title }} was accepted", actor="accepted_by"),
     "commonplace.notifications.webhook.disabled": Rule(
         "integrations", ORG_ADMINS, "A webhook endpoint was disabled after {{ data.consecutive_failures }} "
                                     "failed deliveries: {{ data.url }}"),
@@ -113,12 +135,6 @@ _titles.filters["when"] = _when
 
 def rule_for(event):
     return RULES.get(event.get("type"))
-
-
-def concerned(rule, event):
-    """The person the event names for its rule, or None when the rule is for a group."""
-    field = rule.concerns
-    return None if field in (MANAGERS, MEMBERS, REGISTRANTS, ORG_ADMINS) else event["data"].get(field)
 
 
 def acted_by(rule, event):

@@ -1,4 +1,4 @@
-"""The notifications service's collections.
+"""The collections of integrations: API keys, the event feed, webhooks and their deliveries.
 
 api_keys  _id = ObjectId hex; ``hash`` (sha256 of the key, unique) is all that is kept of a key.
 feed      _id = the feed's cursor, a number taken from ``counters`` as each event is received;
@@ -22,7 +22,7 @@ from commonplace.turns import Turns
 KEY_USE_GRANULARITY_SECONDS = 60  # last_used_at is a rough time: not one write per request
 
 
-class NotificationsRepository:
+class IntegrationsRepository:
     def __init__(self, db):
         self.api_keys = db["api_keys"]
         self.feed = db["feed"]

@@ -138,9 +138,10 @@ def require_webhook(webhook, actor):
     return webhook
 
 
-def update_webhook(webhook, actor, data):
-    """(changes, events): what the request changes; ``enabled: true`` re-enables a disabled
-    endpoint (and its failures count from zero)."""
+def update_webhook(webhook, actor, data, now):
+    """(changes, events, the changes to every delivery held for it, or None): what the request
+    changes; ``enabled: true`` re-enables a disabled endpoint (its failures count from zero, and
+    what waited for it is sent from the start of the schedule)."""
     changes = {key: value for key, value in data.items() if key in ("url", "description")}
     if "event_types" in data:
         changes["event_types"] = sorted(set(data["event_types"]))
@@ -151,8 +152,9 @@ def update_webhook(webhook, actor, data):
         if data["enabled"]:
             changes.update(disabled_reason=None, consecutive_failures=0)
     after = {**webhook, **changes}
+    held = requeue(now) if data.get("enabled") else None
     return changes, [webhook_event("webhook.updated", after, {
-        "changed": sorted(data), "enabled": after["enabled"], "updated_by": actor.user_id})]
+        "changed": sorted(data), "enabled": after["enabled"], "updated_by": actor.user_id})], held
 
 
 def delete_webhook(webhook, actor, now):
