@@ -10,6 +10,8 @@ import time
 
 from kombu import Connection, Producer
 
+from commonplace.envelope import SERIALIZER
+
 
 class Unconfirmed(Exception):
     """The broker refused (nacked) a message of the batch, or did not confirm it in time."""
@@ -62,7 +64,7 @@ class BatchPublisher:
             # Awaited before it is sent: a confirm can be read while later messages are sent.
             self._waiting.add(self._next_tag)
             self._next_tag += 1
-            producer.publish(event, routing_key=event["type"], serializer="json",
+            producer.publish(event, routing_key=event["type"], serializer=SERIALIZER,
                              message_id=event["id"], delivery_mode=2, retry=False)
         deadline = time.monotonic() + self.confirm_timeout
         while self._waiting:

@@ -2,12 +2,14 @@
 from apispec.ext.marshmallow.field_converter import FieldConverterMixin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 
-from commonplace.envelope import CATALOGUE, CloudEventSchema
+from commonplace.envelope import CATALOGUE, STRUCTURED_CONTENT_TYPE, CloudEventSchema
 
 INTRO = """# Domain events
 
-Every event is a CloudEvents 1.0 JSON message published to the topic exchange
-`<service>.events` with the event type as routing key. Envelope: `specversion` (1.0), `id`,
+Every event is a CloudEvents 1.0 JSON message in structured mode (content type
+`application/cloudevents+json`, as the CloudEvents AMQP, RabbitMQ and HTTP bindings say; webhook
+deliveries carry the same) published to the topic exchange `<service>.events` with the event
+type as routing key. Envelope: `specversion` (1.0), `id`,
 `source` (`/commonplace/<service>`), `type` (`commonplace.<service>.<entity>.<verb>`), `time`,
 `subject`, `datacontenttype` (`application/json`), `data`, and the extensions `organisation`
 and `community` (null where they do not apply). Delivery is at least once: deduplicate on
@@ -56,7 +58,7 @@ def asyncapi():
     for full_type, (schema_cls, description) in sorted(CATALOGUE.items()):
         service, name = full_type.split(".")[1], _component_name(full_type)
         messages[name] = {
-            "name": full_type, "title": full_type, "summary": description, "contentType": "application/json",
+            "name": full_type, "title": full_type, "summary": description, "contentType": STRUCTURED_CONTENT_TYPE,
             "payload": {**envelope, "properties": {**envelope["properties"], "data": _json_schema(schema_cls)}},
         }
         channels[name] = {
@@ -75,7 +77,7 @@ def asyncapi():
                  "description": "CloudEvents 1.0 (structured JSON) on RabbitMQ topic exchanges named "
                                 "<service>.events, each event type its own routing key: bind a queue of "
                                 "your own to receive them."},
-        "defaultContentType": "application/json",
+        "defaultContentType": STRUCTURED_CONTENT_TYPE,
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages},

@@ -72,4 +72,10 @@ def load(environ=None):
     host, _, port = config["GATEWAY_ADDRESS"].rpartition(":")
     # nameko's web server reads this key.
     config["WEB_SERVER_ADDRESS"] = f"{host or '127.0.0.1'}:{port}"
+    # nameko's consumers accept domain events (CloudEvents in structured mode, which
+    # commonplace.envelope publishes) besides its own JSON.
+    config["SERIALIZERS"] = {"cloudevents": {"encoder": "json.dumps", "decoder": "json.loads",
+                                             "content_type": "application/cloudevents+json",
+                                             "content_encoding": "utf-8"}}
+    config["ACCEPT"] = ["json", "cloudevents"]
     return config

@@ -12,14 +12,24 @@ unit test of the rule that made it, never a surprise to a consumer.
 """
 import datetime
 import functools
+import json
 import uuid
 
+import kombu.serialization
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from commonplace.clock import isoformat, now, parse_time
 
 SPEC_VERSION = "1.0"
-CONTENT_TYPE = "application/json"
+CONTENT_TYPE = "application/json"  # of an event's data
+# A whole event in structured mode, as the CloudEvents AMQP, RabbitMQ and HTTP bindings label it
+# (their SDKs take a message labelled application/json for binary mode, and refuse it).
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+# kombu's name for that serialisation: domain events are published with it, and every consumer
+# accepts it (``commonplace.config`` lists it in nameko's ACCEPT).
+SERIALIZER = "cloudevents"
+kombu.serialization.register(SERIALIZER, encoder=json.dumps, decoder=json.loads,
+                             content_type=STRUCTURED_CONTENT_TYPE, content_encoding="utf-8")
 
 CATALOGUE = {}  # full type -> (data schema class, one-line description)
 

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 
 from commonplace.broker import settled
 from commonplace.clock import now
+from commonplace.envelope import SERIALIZER
 from commonplace.metrics import EVENTS_HANDLED
 from commonplace.storage import StoreClient
 
@@ -127,7 +128,7 @@ class DomainEventHandler(EventHandler):
             headers = {**message.headers, ATTEMPTS_HEADER: attempts + 1}
             self.retry_publisher.publish(
                 body, exchange="", routing_key=self.queue.name, headers=headers,
-                serializer="json", delivery_mode=2,
+                serializer=SERIALIZER, delivery_mode=2,
             )
             self.queue_consumer.ack_message(message)
         else:

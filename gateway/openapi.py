@@ -32,6 +32,27 @@ IDEMPOTENCY_PARAMETER = {
 BODY_ERROR_STATUSES = {
     "413": "Body too large", "415": "The body is not application/json",
 }
+TAGS = {
+    "organisations": "Organisations registered on the platform",
+    "people": "Who the platform takes the caller to be",
+    "communities": "Communities of practice: create, find, change, archive, federate with partners",
+    "members": "Joining, leaving, roles, join requests and invitations",
+    "workshops": "Workshops and peer-learning sessions a community schedules, and its calendar",
+    "registrations": "Seats, the waitlist, attendance, credits and feedback",
+    "knowledge": "The body of knowledge: artifacts, revisions, review, standards, questions, search",
+    "inbox": "A person's notifications and how they choose to hear of things",
+    "integrations": "The event feed, API keys and webhooks, for an organisation's integrations",
+    "operations": "Health, metrics and this description",
+}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "A platform access token: Authorization: Bearer <token>"},
+    "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "API key (cpk_…)",
+               "description": "An organisation's API key (POST /v1/api-keys), on the routes that take one"},
+    "calendarToken": {"type": "apiKey", "in": "query", "name": "access_token",
+                      "description": "A calendar token (POST /v1/me/calendar-token): calendar apps cannot "
+                                     "send headers, so feeds take it in the address; it opens nothing else"},
+}
 
 
 class ErrorDetailSchema(Schema):
@@ -74,7 +95,7 @@ def _operation(entrypoint, method_name):
         responses[str(status)] = {"description": "Success" if status < 400 else "See the summary", **(
             {"content": {"application/json": {"schema": schema}}} if schema is not None else {})}
     operation = {"operationId": method_name, "summary": entrypoint.summary,
-                 "tags": [entrypoint.tag], "responses": responses}
+                 "description": _description(entrypoint), "tags": [entrypoint.tag], "responses": responses}
     path_params = re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", entrypoint.url)
     operation["parameters"] = [
         {"in": "path", "name": name, "required": True,
@@ -92,12 +113,30 @@ def _operation(entrypoint, method_name):
     if entrypoint.public:
         operation["security"] = []
         return operation
+    if entrypoint.api_keys:
+        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    elif entrypoint.query_token_scope:
+        operation["security"] = [{"bearer": []}, {"calendarToken": []}]
     errors = {**ERROR_STATUSES, **(BODY_ERROR_STATUSES if entrypoint.body is not None else {})}
     for status, description in sorted(errors.items()):
         responses.setdefault(status, {
             "description": description, "content": {"application/json": {"schema": "Error"}},
         })
     return operation
+
+
+def _description(entrypoint):
+    """What an operation's description says beyond its summary: who may call it, and how."""
+    if entrypoint.public:
+        credential = "No credential is needed."
+    elif entrypoint.api_keys:
+        credential = "Send a platform token, or an API key of the organisation with the scope it needs."
+    elif entrypoint.query_token_scope:
+        credential = (f"Send a platform token, or a {entrypoint.query_token_scope} token as "
+                      "?access_token= (what calendar apps can do).")
+    else:
+        credential = "Send a platform token."
+    return f"{entrypoint.summary}. {credential}"
 
 
 def _stated_rules(document, schemas):
@@ -115,10 +154,14 @@ def openapi_document():
     spec = APISpec(
         title="Commonplace API", version="1", openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Communities of practice: organisations, communities, members."},
+        info={"description": "Communities of practice: organisations, communities and their members, "
+                             "workshops, the body of knowledge, notifications and integrations."},
+        servers=[{"url": "/", "description": "The gateway that serves this document"}],
+        tags=[{"name": name, "description": description} for name, description in TAGS.items()],
         security=[{"bearer": []}],
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
     spec.components.schema("Error", schema=ErrorSchema)
     paths, schemas = {}, {}
     for method_name, method in inspect.getmembers(GatewayService, inspect.isfunction):

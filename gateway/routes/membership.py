@@ -86,6 +86,7 @@ class MembershipRoutes(Routes):
         return self.membership.set_role(community_id=community_id, user_id=user_id, fields=body)
 
     @endpoint("DELETE", "/v1/communities/<community_id>/members/<user_id>", tag="members",
+              response=ms.MembershipEndedSchema,
               summary="Leave (yourself) or remove a member (owners and facilitators)")
     def remove_member(self, request, community_id, user_id):
         return self.membership.remove_member(community_id=community_id, user_id=user_id)

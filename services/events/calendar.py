@@ -2,9 +2,13 @@
 
 UID is stable per workshop, SEQUENCE is the workshop's change count (so calendar apps replace
 the old version), and a cancelled workshop stays in the feed with STATUS:CANCELLED so apps
-remove it. Times are written in UTC, which every calendar app converts for display.
+remove it. Times are written in UTC, which every calendar app converts for display; the feed
+always holds the UTC time zone's definition, so a community with no workshops yet is still a
+calendar of at least one component, as RFC 5545 requires.
 """
-from icalendar import Calendar, Event, vText
+import datetime
+
+from icalendar import Calendar, Event, Timezone, TimezoneStandard, vText
 
 from commonplace.clock import as_utc
 
@@ -21,6 +25,19 @@ def _text(value):
     return vText(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def _utc():
+    """The VTIMEZONE of UTC, the zone every time in the feed is written in."""
+    zone = Timezone()
+    zone.add("tzid", "UTC")
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime.datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", datetime.timedelta(0))
+    standard.add("tzoffsetto", datetime.timedelta(0))
+    standard.add("tzname", "UTC")
+    zone.add_component(standard)
+    return zone
+
+
 def render_calendar(community_name, workshops):
     """The .ics text of ``workshops`` (the repository's dicts)."""
     calendar = Calendar()
@@ -28,6 +45,7 @@ def render_calendar(community_name, workshops):
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", _text(f"{community_name} workshops"))
+    calendar.add_component(_utc())
     for workshop in workshops:
         entry = Event()
         entry.add("uid", workshop_uid(workshop["_id"]))

@@ -101,6 +101,13 @@ class RoleChangeSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
+class MembershipEndedSchema(Schema):
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["left", "removed"],
+                                                    "description": "left: of their own accord; removed: by a manager"})
+
+
 class JoinRequestSchema(Schema):
     id = fields.String(attribute="_id")
     community_id = fields.String()

@@ -168,7 +168,7 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         how, events = domain.remove_member(community, actor, membership, target,
                                            self.store.owner_count(community_id))
         self.store.end_membership(community_id, user_id, target["role"], how, events)
-        return {"community_id": community_id, "user_id": user_id, "status": how}
+        return dump(s.MembershipEndedSchema, {"community_id": community_id, "user_id": user_id, "status": how})
 
     @rpc
     def my_communities(self, query):

@@ -77,3 +77,19 @@ def test_refused_requests_publish_nothing(platform, acme, membership_events):
     platform.call("POST", f"/v1/communities/{community['id']}/join", ann)
     platform.call("DELETE", f"/v1/communities/{community['id']}/members/{acme.user_id('ann')}", ann)
     assert membership_events.collect(1.5) == []
+
+
+def test_a_published_event_is_a_cloudevent_to_the_official_sdk(platform, acme, membership_events):
+    from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq_event
+
+    community = create_community(platform, acme.user("ann"))
+    created = membership_events.wait_for("commonplace.membership.community.created",
+                                         lambda event: event["data"]["community_id"] == community["id"])
+    (content_type, headers, body), = [raw for raw in membership_events.raw if created["id"] in str(raw[2])]
+    assert content_type == "application/cloudevents+json"
+    body = body if isinstance(body, bytes) else body.encode()
+    parsed = from_rabbitmq_event(RabbitMQMessage(headers=headers, content_type=content_type, body=body))
+    assert (parsed.get_id(), parsed.get_type(), parsed.get_source()) == (
+        created["id"], "commonplace.membership.community.created", "/commonplace/membership")
+    assert parsed.get_data()["community_id"] == community["id"]
+    assert parsed.get_extension("organisation") == acme.slug

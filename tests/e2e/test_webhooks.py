@@ -176,3 +176,18 @@ def test_a_restart_while_the_receiver_is_down_loses_and_doubles_nothing(platform
         platform.stop("notifications")
         platform.start("notifications")
         platform.wait_healthy()
+
+
+def test_a_delivery_is_a_cloudevent_to_the_official_sdk(platform, acme):
+    from cloudevents.core.bindings.http import HTTPMessage, from_http_event
+
+    admin = acme.user("boss", ["org_admin"])
+    with receiver() as hooks:
+        _register(platform, admin, hooks.url, event_types=["commonplace.membership.community.created"])
+        community = create_community(platform, acme.user("ann"))
+        (request,) = until(lambda: [r for r in hooks.got() if community["id"] in r["body"]], what="the delivery")
+    headers = {name.lower(): value for name, value in request["headers"].items()}
+    assert headers["content-type"] == "application/cloudevents+json"
+    event = from_http_event(HTTPMessage(headers=headers, body=request["body"].encode()))
+    assert event.get_type() == "commonplace.membership.community.created"
+    assert event.get_id() == headers["webhook-id"] and event.get_data()["community_id"] == community["id"]

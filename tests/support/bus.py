@@ -5,23 +5,27 @@ import uuid
 import eventlet
 from kombu import Connection, Consumer, Exchange, Queue
 
+from commonplace.envelope import SERIALIZER
+
 
 class EventTap:
     """Binds a fresh exclusive queue to ``<service>.events`` and collects every message."""
 
     def __init__(self, amqp_uri, service, routing_key="#"):
         self.messages = queue.Queue()
+        self.raw = []  # (content type, headers, body bytes) of each message, as it came
         self.connection = Connection(amqp_uri)
         exchange = Exchange(f"{service}.events", type="topic", durable=True)
         self.queue = Queue(f"tap-{uuid.uuid4().hex}", exchange=exchange, routing_key=routing_key,
                            exclusive=True, auto_delete=True)
         self.consumer = Consumer(self.connection.channel(), queues=[self.queue],
-                                 callbacks=[self._on_message], accept=["json"])
+                                 callbacks=[self._on_message], accept=["json", SERIALIZER])
         self.consumer.consume()
         self._running = True
         self._thread = eventlet.spawn(self._drain)
 
     def _on_message(self, body, message):
+        self.raw.append((message.content_type, dict(message.headers or {}), message.body))
         self.messages.put(body)
         message.ack()
 
@@ -75,4 +79,4 @@ def publish_event(amqp_uri, event):
     exchange = Exchange(f"{service}.events", type="topic", durable=True)
     with Connection(amqp_uri) as connection:
         connection.Producer().publish(event, exchange=exchange, routing_key=event["type"],
-                                      serializer="json", declare=[exchange], delivery_mode=2)
+                                      serializer=SERIALIZER, declare=[exchange], delivery_mode=2)

@@ -319,3 +319,13 @@ def test_each_check_looks_at_a_slice_and_every_workshop_comes_round(make):
     seen = [make.repository.recount() for _ in range(4)]
     assert seen == [[], [], [workshops[4]], []]
     assert make.repository.workshop(workshops[4])["confirmed_count"] == 0
+
+
+def test_a_calendar_without_workshops_still_holds_a_component():
+    import icalendar
+
+    from services.events.calendar import render_calendar
+
+    feed = icalendar.Calendar.from_ical(render_calendar("Quiet", []))
+    assert [component.name for component in feed.subcomponents] == ["VTIMEZONE"]
+    assert "BEGIN:VTIMEZONE" in render_calendar("Quiet", []) and "TZID:UTC" in render_calendar("Quiet", [])

@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 from urllib3.exceptions import HTTPError
 
 from commonplace.clock import now
+from commonplace.envelope import STRUCTURED_CONTENT_TYPE
 from commonplace.leased_jobs import LeasedJobSender
 from services.notifications.integrations import domain
 from services.notifications.integrations.store import IntegrationsRepository
@@ -34,10 +35,11 @@ USER_AGENT = "Commonplace-Webhooks/1"
 
 
 def signed_headers(webhook, message_id, body, at):
-    """The Standard Webhooks headers of ``body``: one ``v1,`` signature per signing secret (two
-    while a rotation overlaps)."""
+    """The headers of a delivery: the CloudEvents HTTP binding's structured mode (the content
+    type), and Standard Webhooks' (one ``v1,`` signature per signing secret, two while a rotation
+    overlaps)."""
     signatures = " ".join(Webhook(secret).sign(message_id, at, body) for secret in domain.signing_secrets(webhook, at))
-    return {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": message_id,
+    return {"content-type": STRUCTURED_CONTENT_TYPE, "user-agent": USER_AGENT, "webhook-id": message_id,
             "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signatures}
 
 
