@@ -39,3 +39,12 @@ def test_every_credential_a_route_takes_is_a_security_scheme_it_names():
 def test_every_route_describes_its_answer():
     for _, name, entrypoint in ROUTES:
         assert entrypoint.response is not None or entrypoint.media, name
+
+
+def test_the_api_reference_is_written_from_the_document():
+    import pathlib
+
+    from gateway.reference import markdown
+
+    current = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    assert current == markdown(), "docs/api.md is stale: python -m gateway.reference > docs/api.md"
