@@ -14,8 +14,17 @@ A service follows membership by inheriting ``FollowsMembership``: it gets ``self
 (the copy, for workers), ``self.membership`` (RPC to the membership service), the event
 handlers and the catch-up timer. It reacts to a membership ending or a community being
 archived by overriding ``membership_ended`` and ``community_archived``.
+
+A copy never refuses on its own. It lags its source by the time an event takes to arrive, and
+someone who has just joined must not be refused (403, or 404 for a partner's member) on their
+next click. So every RPC entrypoint of a following service asks membership before a refusal
+stands: when the entrypoint raises NotFound or Forbidden, the communities it read from the copy
+are asked of membership (``as_copied``, within half of ``RPC_TIMEOUT``), the copy is brought up
+to date with the answer, and the entrypoint runs once more: its new answer stands. Only the refusal path pays; when membership cannot be reached the copy's answer
+stands, as the copy is all there is then.
 """
 import datetime
+import functools
 import logging
 
 from nameko.extensions import DependencyProvider
@@ -23,8 +32,9 @@ from nameko.timer import timer
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from commonplace.actor import CONTEXT_KEY as ACTOR
 from commonplace.clock import now, parse_time
-from commonplace.errors import ServiceOutage
+from commonplace.errors import Forbidden, NotFound, ServiceOutage
 from commonplace.handlers import domain_event_handler
 from commonplace.ids import pair_id
 from commonplace.migrations import move_to_person_ids, once
@@ -143,6 +153,23 @@ class Communities:
         key, fields = copied_membership(membership, active)
         return apply_newer(self.memberships, key, fields, as_of)
 
+    def bring_up_to_date(self, answer, community_ids, user_id):
+        """Apply membership's ``as_copied`` answer about ``community_ids`` and ``user_id``;
+        whether the copy changed (a community or membership it lacked, or had ended or stale)."""
+        at = parse_time(answer["at"])
+        changed = False
+        for community in answer["communities"]:
+            changed |= self.apply_community({**community, "community_id": community["id"]}, at)
+        held = set()
+        for membership in answer["memberships"]:
+            changed |= self.apply_membership(membership, True, at)
+            held.add(membership["community_id"])
+        for community_id in set(community_ids) - held:
+            if self.membership(community_id, user_id) is not None:  # ended since the copy heard
+                changed |= self.apply_membership({"community_id": community_id, "user_id": user_id,
+                                                  "role": "member"}, False, at)
+        return changed
+
     def end_memberships_missing_from(self, present_keys, before):
         """After a full catch-up: active memberships the snapshot lacks have ended; returns them."""
         query = {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}}
@@ -174,8 +201,48 @@ class Communities:
         return bool(result.modified_count or result.upserted_id)
 
 
+class WorkersCopy:
+    """The copy as one worker reads it: ``Communities``, noting which communities it read, so that
+    what the worker decided from them can be checked with membership before it refuses."""
+
+    def __init__(self, communities, worker_ctx):
+        self._communities, self._worker_ctx = communities, worker_ctx
+        self.read = set()
+
+    def __getattr__(self, name):
+        return getattr(self._communities, name)
+
+    def get(self, community_id):
+        self.read.add(community_id)
+        return self._communities.get(community_id)
+
+    def membership(self, community_id, user_id):
+        self.read.add(community_id)
+        return self._communities.membership(community_id, user_id)
+
+    def visible(self, community_id, actor, what="community"):
+        self.read.add(community_id)
+        return self._communities.visible(community_id, actor, what)
+
+    def confirmed_with(self, membership):
+        """Ask ``membership`` about what this worker read, and bring the copy up to date with its
+        answer; whether it answered (then deciding again decides on the truth)."""
+        actor = self._worker_ctx.data.get(ACTOR) or {}
+        community_ids = sorted(c for c in self.read if c)
+        if not community_ids or not actor.get("user_id"):
+            return False
+        try:
+            answer = membership.as_copied(community_ids=community_ids, user_id=actor["user_id"])
+        except ServiceOutage:
+            return False  # the copy is all there is: its answer stands
+        # Decided again even when the answer changed nothing: the event the copy lacked may have
+        # been applied meanwhile, between the refusal and the answer.
+        self._communities.bring_up_to_date(answer, community_ids, actor["user_id"])
+        return True
+
+
 class MembershipProjection(DependencyProvider):
-    """Hands each worker the service's copy of membership (``Communities``)."""
+    """Hands each worker the service's copy of membership (``WorkersCopy`` of ``Communities``)."""
 
     store = StoreClient()
 
@@ -184,7 +251,30 @@ class MembershipProjection(DependencyProvider):
         self.communities.prepare()
 
     def get_dependency(self, worker_ctx):
-        return self.communities
+        return WorkersCopy(self.communities, worker_ctx)
+
+
+def _asking_membership_before_refusing(method):
+    """``method`` (an RPC entrypoint) whose NotFound or Forbidden stands only once membership
+    has confirmed what the copy said (see the module)."""
+
+    @functools.wraps(method)
+    def decided(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (NotFound, Forbidden):
+            if not self.communities.confirmed_with(self.membership_now):
+                raise
+        return method(self, *args, **kwargs)
+
+    decided.asks_membership_before_refusing = True
+    return decided
+
+
+def _is_rpc(member):
+    from commonplace.rpc import RpcEntrypoint
+
+    return any(isinstance(entrypoint, RpcEntrypoint) for entrypoint in getattr(member, "nameko_entrypoints", ()))
 
 
 def _time(event):
@@ -196,6 +286,15 @@ class FollowsMembership:
 
     communities = MembershipProjection()
     membership = ServiceRpc("membership")
+    # Asked on a refusal's path, within the caller's own deadline: half of it, so the caller
+    # still hears an answer (the copy's, if membership is slow) before it gives up.
+    membership_now = ServiceRpc("membership", share=0.5)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if _is_rpc(member) and not getattr(member, "asks_membership_before_refusing", False):
+                setattr(cls, name, _asking_membership_before_refusing(member))
 
     def membership_ended(self, community_id, user_id):
         """Called once someone's membership has ended (left, removed, or gone at catch-up)."""

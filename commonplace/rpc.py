@@ -134,17 +134,18 @@ class DeadlineProxy:
 
 
 class ServiceRpc(RpcProxy):
-    """``RpcProxy`` whose calls have a deadline (``RPC_TIMEOUT``, or ``timeout=`` here)."""
+    """``RpcProxy`` whose calls have a deadline (``RPC_TIMEOUT``, or ``timeout=`` here, or a
+    ``share`` of ``RPC_TIMEOUT`` for a call made within a request that has the whole of it)."""
 
     presence = ServicePresence()
 
-    def __init__(self, target_service, timeout=None, **options):
+    def __init__(self, target_service, timeout=None, share=1.0, **options):
         super().__init__(target_service, **options)
-        self.timeout = timeout
+        self.timeout, self.share = timeout, share
 
     def setup(self):
         super().setup()
-        self.timeout = self.timeout or self.container.config["RPC_TIMEOUT"]
+        self.timeout = self.timeout or self.container.config["RPC_TIMEOUT"] * self.share
         self.options["expiration"] = self.timeout
 
     def get_dependency(self, worker_ctx):

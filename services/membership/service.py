@@ -16,9 +16,10 @@ from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from services.membership import domain
 from services.membership import schemas as s
+from services.membership.copies import ServesCopies
 from services.membership.store import MembershipRepository
 
-class MembershipService(HealthCheck, KeepsCountsRight):
+class MembershipService(HealthCheck, KeepsCountsRight, ServesCopies):
     name = "membership"
 
     store = Storage(MembershipRepository)
@@ -54,18 +55,6 @@ class MembershipService(HealthCheck, KeepsCountsRight):
         if events and not self.store.save_profile(profile, stored, events):
             profile = self.store.profile(actor.user_id)  # another call stored them meanwhile
         return dump(s.ProfileSchema, profile)
-
-    @rpc
-    def profiles_of(self, user_ids):
-        """The profiles of those of ``user_ids`` (at most 100) who have one, for a service whose
-        copy has not heard of them yet. Internal."""
-        return dump(s.ProfileSchema, self.store.profiles_of([str(u) for u in list(user_ids)[:100]]), many=True)
-
-    @rpc
-    def export_profiles(self, limit=500, cursor=None):
-        """Every profile, a page at a time, for services that keep a copy. Internal."""
-        items, next_cursor = self.store.all_profiles(limit=min(int(limit), 1000), cursor=cursor)
-        return page(dump(s.ProfileSchema, items, many=True), next_cursor)
 
     # organisations
 
@@ -177,21 +166,6 @@ class MembershipService(HealthCheck, KeepsCountsRight):
             self.actor().user_id, limit=params["limit"], cursor=params["cursor"],
         )
         return page(dump(s.MyCommunitySchema, items, many=True), next_cursor)
-
-    @rpc
-    def export_memberships(self, limit=500, cursor=None):
-        """Every active membership, a page at a time, for services that keep a projection.
-
-        Internal: the gateway exposes no route to it.
-        """
-        items, next_cursor = self.store.all_memberships(limit=min(int(limit), 1000), cursor=cursor)
-        return page(dump(s.MembershipSchema, items, many=True), next_cursor)
-
-    @rpc
-    def export_communities(self, limit=500, cursor=None):
-        """Every community, archived ones too, a page at a time, for projections. Internal."""
-        items, next_cursor = self.store.all_communities(limit=min(int(limit), 1000), cursor=cursor)
-        return page(dump(s.CommunitySchema, items, many=True), next_cursor)
 
     # join requests
 

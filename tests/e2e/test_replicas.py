@@ -20,7 +20,7 @@ from tests.support.platform import TEST_STORE, Platform, free_port
 from tests.support.polling import until
 
 ON_WIRE = os.environ.get(TEST_STORE) == "wire"
-EXTRA = {"events": 2, "membership": 1} if ON_WIRE else {}
+EXTRA = {"events": 2, "membership": 1, "knowledge": 1} if ON_WIRE else {}
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +136,29 @@ def test_concurrent_joins_registrations_and_cancellations_across_replicas(replic
                 {"community_id": community["id"], "active": True}) == 61
     finally:
         store.close()
+
+
+def test_who_has_just_joined_is_never_refused_for_a_copy_that_lags(replicated, admin_token):
+    """Each of 60 people joins and, on their next clicks, registers and writes an artifact, each
+    request through another gateway than the last: the following services' copies of membership
+    lag the join, and ask membership before they would refuse."""
+    platform = replicated
+    acme = Org(platform, admin_token, "lag")
+    ann = acme.user("ann")
+    community = known_community(platform, ann)
+    workshop = schedule(platform, ann, community["id"])
+    people = [acme.user(f"j{n:02}") for n in range(60)]
+
+    def journey(n):
+        joined = _call(platform, n, "POST", f"/v1/communities/{community['id']}/join", people[n])
+        registered = _call(platform, n + 1, "POST", f"/v1/workshops/{workshop['id']}/registrations", people[n])
+        wrote = _call(platform, n, "POST", f"/v1/communities/{community['id']}/artifacts", people[n],
+                      {"kind": "question", "title": f"A question from j{n:02}", "body": "Anyone?"})
+        return tuple(r.status_code if r is not None else None for r in (joined, registered, wrote))
+
+    answers = _at_once(journey, 60)
+    refused = [(n, statuses) for n, statuses in enumerate(answers) if statuses != (201, 201, 201)]
+    assert refused == [], f"{len(refused)} of 60 refused: {refused[:5]}"
 
 
 def test_a_replica_of_each_service_killed_mid_flow_loses_and_doubles_nothing(replicated, admin_token):

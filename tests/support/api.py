@@ -100,10 +100,8 @@ def schedule(platform, token, community_id, **fields):
 
 
 def register(platform, workshop_id, token, expect=201):
-    """Register, retrying while the projection has not yet seen a fresh membership."""
-    path = f"/v1/workshops/{workshop_id}/registrations"
-    response = first_accepted(lambda: platform.call("POST", path, token),
-                              lambda r: r.status_code != 403)
+    """Register (at once: a copy of membership that lags a fresh join asks membership first)."""
+    response = platform.call("POST", f"/v1/workshops/{workshop_id}/registrations", token)
     assert response.status_code == expect, response.text
     return response.json()
 

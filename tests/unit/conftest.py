@@ -70,6 +70,16 @@ class StoredEvents:
         return [event["type"].split(".", 2)[2] for event in events]
 
 
+def copy_for_workers(communities, actor_=None):
+    """A service's copy of membership as ``worker_factory``'s workers read it (``WorkersCopy``);
+    with no ``actor_`` it has nobody to ask membership about, so its refusals stand."""
+    from types import SimpleNamespace
+
+    from commonplace.projection import WorkersCopy
+
+    return WorkersCopy(communities, SimpleNamespace(data={"actor": actor_.to_context()} if actor_ else {}))
+
+
 def actor(user_id, organisation="acme", *roles):
     return Actor(user_id=user_id, organisation=organisation, roles=tuple(roles))
 

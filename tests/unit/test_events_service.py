@@ -9,7 +9,7 @@ from commonplace.projection import Communities
 from services.events import domain, seating
 from services.events.service import EventsService
 from services.events.store import WorkshopRepository
-from tests.unit.conftest import StoredEvents, actor
+from tests.unit.conftest import StoredEvents, actor, copy_for_workers
 
 OWNER = actor("ann")
 
@@ -27,7 +27,7 @@ def make(memory_db):
     communities.apply_membership({"community_id": "c1", "user_id": "ann", "role": "owner"}, True, as_of)
 
     def worker(who):
-        return worker_factory(EventsService, store=repository, communities=communities,
+        return worker_factory(EventsService, store=repository, communities=copy_for_workers(communities),
                               actor=lambda: who)
 
     def join(user_id):

@@ -15,7 +15,7 @@ from services.notifications.inboxes.directory import Directory
 from services.notifications.inboxes.store import InboxRepository
 from services.notifications.service import NotificationsService
 from services.notifications.integrations.store import IntegrationsRepository
-from tests.unit.conftest import actor
+from tests.unit.conftest import actor, copy_for_workers
 
 OWNER, FACILITATOR, MEMBER, REQUESTER = "acme:olga", "acme:fay", "acme:max", "acme:rob"
 PARTNER = "globex:gil"
@@ -44,7 +44,8 @@ def make(memory_db):
     mailer = SimpleNamespace(enabled=True, digest_period=HOUR)
 
     def worker(who=None):
-        return worker_factory(NotificationsService, **repositories, mailer=mailer, actor=lambda: who)
+        return worker_factory(NotificationsService, **{**repositories, "communities": copy_for_workers(communities)},
+                              mailer=mailer, actor=lambda: who)
 
     worker.inbox = repositories["inbox"]
     worker.directory = repositories["directory"]

@@ -9,7 +9,7 @@ from commonplace.projection import Communities
 from services.knowledge import domain
 from services.knowledge.service import KnowledgeService
 from services.knowledge.store import KnowledgeRepository
-from tests.unit.conftest import StoredEvents, actor
+from tests.unit.conftest import StoredEvents, actor, copy_for_workers
 
 ANN, BOB, CAT = actor("acme:ann"), actor("acme:bob"), actor("acme:cat")
 
@@ -28,7 +28,7 @@ def make(memory_db):
         communities.apply_membership({"community_id": "c1", "user_id": user, "role": role}, True, as_of)
 
     def worker(who):
-        return worker_factory(KnowledgeService, store=repository, communities=communities,
+        return worker_factory(KnowledgeService, store=repository, communities=copy_for_workers(communities),
                               actor=lambda: who)
 
     worker.repository, worker.communities, worker.events = repository, communities, StoredEvents(db)
@@ -228,7 +228,7 @@ def test_knowledge_past_its_review_date_needs_review_until_verified(make):
 def test_the_freshness_check_runs_once_a_tick_however_many_replicas(make):
     past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).isoformat()
     stale = _published(make, review_by=past)
-    replicas = [worker_factory(KnowledgeService, store=make.repository, communities=make.communities,
+    replicas = [worker_factory(KnowledgeService, store=make.repository, communities=copy_for_workers(make.communities),
                                config={"KNOWLEDGE_FRESHNESS_INTERVAL": 3600}) for _ in range(3)]
     for replica in replicas:
         replica.check_freshness()
