@@ -63,19 +63,24 @@ def revision_of(artifact, author, at, summary):
 
 
 def create(community, actor, membership, data, now):
-    """(artifact, its first revision, events): members write drafts."""
+    """(artifact, its first revision, events): members write drafts, which the community's
+    review publishes; a question is live when asked (published, and ``question.asked``), so that
+    it can be answered at once: rapid help does not wait for a review."""
     require_member(membership, "write its knowledge")
     require_not_archived(community)
+    asked = data["kind"] == "question"
     artifact = {
         "_id": new_id(), "community_id": community["_id"], "organisation": community["organisation"],
         "kind": data["kind"], "title": data["title"], "body": data["body"], "body_html": rendered(data["body"]),
-        "tags": data["tags"],
-        "links": data["links"], "review_by": data["review_by"], "status": "draft", "revision": 1,
-        "author": actor.user_id, "created_at": now, "updated_at": now,
-        "standard": None,
+        "tags": data["tags"], "links": data["links"], "review_by": data["review_by"],
+        "status": "published" if asked else "draft", "published_at": now if asked else None, "revision": 1,
+        "author": actor.user_id, "created_at": now, "updated_at": now, "standard": None,
     }
-    event = artifact_event("artifact.created", artifact, {"created_by": actor.user_id, "tags": artifact["tags"]})
-    return artifact, revision_of(artifact, actor.user_id, now, "created"), [event]
+    events = [artifact_event("artifact.created", artifact, {"created_by": actor.user_id, "tags": artifact["tags"]})]
+    if asked:
+        events += [artifact_event("artifact.published", artifact, {"published_by": actor.user_id}),
+                   artifact_event("question.asked", artifact, {"tags": artifact["tags"]})]
+    return artifact, revision_of(artifact, actor.user_id, now, "created"), events
 
 
 def _require_author_or_manager(artifact, community, actor, membership, doing="edit it"):
@@ -159,8 +164,13 @@ def publish(artifact, community, actor, membership, now):
 
 
 def archive(artifact, community, actor, membership):
-    """The author or a manager archives: kept and readable, no longer current."""
-    _require_author_or_manager(artifact, community, actor, membership, "archive it")
+    """The author or a manager archives: kept and readable, no longer current. A question is
+    the community's once asked (others answered it): its managers archive it."""
+    if artifact["kind"] == "question":
+        if not is_manager(community, actor, membership):
+            raise Forbidden("only the community's owners and facilitators archive a question")
+    else:
+        _require_author_or_manager(artifact, community, actor, membership, "archive it")
     require_not_archived(community)
     if artifact["status"] == "archived":
         raise Conflict("the artifact is archived already")

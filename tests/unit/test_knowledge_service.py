@@ -272,8 +272,24 @@ def test_a_standard_is_one_per_topic_and_superseding_links_both(make):
         "artifact.standardised", "artifact.standardised", "artifact.superseded"]
 
 
-def _question(make):
-    return _published(make, kind="question", title="How do we plan capacity?")
+def _question(make, who=BOB):
+    return _artifact(make, who=who, kind="question", title="How do we plan capacity?")
+
+
+def test_a_question_is_live_when_asked_and_its_managers_archive_it(make):
+    question = _question(make)
+    assert question["status"] == "published" and question["published_at"] is not None
+    assert make.events.new() == ["artifact.created", "artifact.published", "question.asked"]
+    assert [a["id"] for a in make(CAT).list_artifacts(community_id="c1", query={})["items"]] == [question["id"]]
+    assert make(CAT).post_answer(artifact_id=question["id"], fields={"body": "At once."})["body"] == "At once."
+    assert _edit(make, BOB, question["id"], base=1)["status"] == "published"  # the asker edits
+    with pytest.raises(Conflict):
+        make(BOB).submit(artifact_id=question["id"])
+    with pytest.raises(Forbidden):
+        make(BOB).archive(artifact_id=question["id"])
+    assert make(ANN).archive(artifact_id=question["id"])["status"] == "archived"
+    other = _artifact(make)
+    assert other["status"] == "draft"  # every other kind keeps the review
 
 
 def test_answers_are_voted_once_each_and_the_accepted_one_comes_first(make):
@@ -300,12 +316,13 @@ def test_answers_are_voted_once_each_and_the_accepted_one_comes_first(make):
     assert make.events.new().count("answer.voted") == 3
 
 
-def test_only_published_questions_take_answers(make):
+def test_only_live_questions_take_answers(make):
     with pytest.raises(Conflict):
         make(CAT).post_answer(artifact_id=_published(make)["id"], fields={"body": "not a question"})
-    draft = _artifact(make, kind="question")
+    archived = _question(make)
+    make(ANN).archive(artifact_id=archived["id"])
     with pytest.raises(Conflict):
-        make(ANN).post_answer(artifact_id=draft["id"], fields={"body": "too early"})
+        make(ANN).post_answer(artifact_id=archived["id"], fields={"body": "too late"})
 
 
 def test_an_author_who_leaves_keeps_credit_and_their_drafts_pass_to_managers(make):
