@@ -172,7 +172,7 @@ def report(results):
         rounds = f"  rounds {figures['rounds']}" if "rounds" in figures else ""
         extra = "".join(f"  {key} {round(figures[key], 1)}" for key in (
             "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second", "sent", "queued",
-            "left_pending", "beside_worst_ms") if key in figures)
+            "left_pending", "beside_worst_ms", "writes", "read") if key in figures)
         extra += f"  status {figures['status']}" if "status" in figures else ""
         print(f"{name:32} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
               f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}{extra}")

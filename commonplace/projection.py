@@ -26,6 +26,7 @@ stands, as the copy is all there is then.
 import datetime
 import functools
 import logging
+from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -170,6 +171,19 @@ class Communities:
                                                   "role": "member"}, False, at)
         return changed
 
+    def apply_changed(self, collection, copies, as_of):
+        """Write those of ``copies`` (``[(key, fields)]``) that differ from what ``collection``
+        holds, each on the ``as_of`` condition (``apply_newer``); how many writes it made. A
+        catch-up finds nearly everything as it was: it reads a page and writes what changed."""
+        stored = {d["_id"]: d for d in collection.find({"_id": {"$in": [key for key, _ in copies]}})}
+        writes = 0
+        for key, fields in copies:
+            before = stored.get(key)
+            if before is None or any(before.get(name) != value for name, value in fields.items()):
+                apply_newer(collection, key, fields, as_of)
+                writes += 1
+        return writes
+
     def end_memberships_missing_from(self, present_keys, before):
         """After a full catch-up: active memberships the snapshot lacks have ended; returns them."""
         query = {"active": True, "_id": {"$nin": list(present_keys)}, "as_of": {"$lt": before}}
@@ -281,6 +295,45 @@ def _time(event):
     return parse_time(event["time"])
 
 
+@dataclass
+class CaughtUp:
+    """What a catch-up read and wrote: writes of communities and memberships, and the keys of
+    every membership membership holds (those the copy holds besides have ended)."""
+    communities: int = 0
+    memberships: int = 0
+    read: int = 0
+    present: set = field(default_factory=set)
+
+
+def _pages(items, size=EXPORT_PAGE):
+    page = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def catch_up(communities, export, started):
+    """Bring ``communities`` (the copy) level with what ``export(method)`` yields of membership's
+    ``export_communities`` and ``export_memberships``, writing only what differs (on the
+    ``started`` condition of ``apply_newer``); a ``CaughtUp``."""
+    done = CaughtUp()
+    for page in _pages(export("export_communities")):
+        done.read += len(page)
+        done.communities += communities.apply_changed(communities.communities, [
+            (community["id"], {key: community[key] for key in COMMUNITY_FIELDS if key in community})
+            for community in page], started)
+    for page in _pages(export("export_memberships")):
+        done.read += len(page)
+        copies = [copied_membership(membership, True) for membership in page]
+        done.present.update(key for key, _ in copies)
+        done.memberships += communities.apply_changed(communities.memberships, copies, started)
+    return done
+
+
 class FollowsMembership:
     """A service mixin that keeps the service's own copy of membership current."""
 
@@ -361,26 +414,20 @@ class FollowsMembership:
         if last is not None and started - last < CATCH_UP_EVERY:
             return
         try:
-            communities = sum(
-                self.communities.apply_community({**community, "community_id": community["id"]}, started)
-                for community in self._export("export_communities"))
-            present, memberships = set(), 0
-            for membership in self._export("export_memberships"):
-                memberships += self.communities.apply_membership(membership, True, started)
-                present.add(pair_id(membership["community_id"], membership["user_id"]))
+            done = catch_up(self.communities, self._export, started)
             self.catching_up(started)
         except ServiceOutage as error:
             if self.communities.catch_up_failed(started):
                 log.warning("membership catch-up postponed, retrying every %d s until it "
                             "answers: %s", CATCH_UP_RETRY_SECONDS, error.message)
             return
-        ended = self.communities.end_memberships_missing_from(present, started)
+        ended = self.communities.end_memberships_missing_from(done.present, started)
         for membership in ended:
             self.membership_ended(membership["community_id"], membership["user_id"])
         was_failing = self.communities.caught_up(started)
-        if communities or memberships or ended or was_failing:
+        if done.communities or done.memberships or ended or was_failing:
             log.info("membership catch-up: %d communities and %d memberships brought up to date, "
-                     "%d memberships ended", communities, memberships, len(ended))
+                     "%d memberships ended", done.communities, done.memberships, len(ended))
 
     def _export(self, method):
         cursor = None

@@ -68,11 +68,12 @@ def request_id_of(request):
 
 
 def record(request, route, status, elapsed, request_id, actor=None, failure=None):
-    """Count the request and write its one access line: INFO, or ERROR for a 5xx (with the
-    stack when the cause was unexpected)."""
+    """Count the request and write its one access line: INFO, or ERROR for a 5xx that a failure
+    caused (with the stack when the cause was unexpected). A route that answers 5xx by design
+    (``/healthz``: 503 while a service is still starting) has failed at nothing: INFO."""
     HTTP_REQUESTS.labels(request.method, route, status).inc()
     HTTP_SECONDS.labels(request.method, route).observe(elapsed)
-    level = logging.ERROR if status >= 500 else logging.INFO
+    level = logging.ERROR if status >= 500 and failure is not None else logging.INFO
     if not log.isEnabledFor(level):
         return
     extra = {"request_id": request_id, "method": request.method, "path": request.path,

@@ -244,3 +244,13 @@ def test_json_booleans_and_numbers_are_what_json_writes_them_as(gateway, path, b
     assert response.status_code == 400, response.text
     for proxy in (gateway.notifications, gateway.events):
         assert not proxy.method_calls
+
+
+def test_healthz_answering_503_while_a_service_starts_is_not_an_error(gateway, caplog):
+    gateway.services.side_effect = lambda name: MagicMock(health=MagicMock(
+        side_effect=ServiceUnavailable(f"the {name} service is not running")))
+    with caplog.at_level(logging.INFO):
+        response = gateway.call("GET", "/healthz", headers={"X-Request-ID": "r-starting"})
+    assert response.status_code == 503
+    [line] = [r for r in caplog.records if getattr(r, "request_id", None) == "r-starting"]
+    assert (line.levelno, line.status) == (logging.INFO, 503)

@@ -94,3 +94,32 @@ def test_what_membership_says_of_someone_who_left_ends_their_copied_membership(w
     assert copy.bring_up_to_date(answer, [community["id"]], "acme:dan") is True
     assert copy.membership(community["id"], "acme:dan") is None
     assert copy.bring_up_to_date(answer, [community["id"]], "acme:dan") is False  # nothing new twice
+
+
+def test_a_catch_up_writes_only_what_differs_and_never_over_a_newer_state(memory_db):
+    import datetime
+
+    from commonplace.projection import catch_up
+
+    copy = Communities(memory_db("events"))
+    copy.prepare()
+    earlier, started = (datetime.datetime(2030, 1, 1, hour, tzinfo=datetime.timezone.utc) for hour in (9, 10))
+    community = {"id": "c1", "organisation": "acme", "name": "Guild", "domain": "eng", "visibility": "public",
+                 "partners": [], "archived": False, "knowledge_review": "required"}
+    copy.apply_community({**community, "community_id": "c1"}, earlier)
+    members = [{"community_id": "c1", "user_id": f"acme:p{n}", "organisation": "acme", "role": "member"}
+               for n in range(5)]
+    for membership in members[:4]:
+        copy.apply_membership(membership, True, earlier)
+    newer = started + datetime.timedelta(minutes=1)  # an event handled since the catch-up began
+    copy.apply_membership({**members[3], "role": "facilitator"}, True, newer)
+    exported = {"export_communities": [community],
+                "export_memberships": [members[0], {**members[1], "role": "facilitator"}, members[2], members[3],
+                                       members[4]]}
+    done = catch_up(copy, lambda method: iter(exported[method]), started)
+    # p1's role and p4 are new; p3 differs, but its copy is newer than the catch-up (not overwritten).
+    assert (done.communities, done.memberships, done.read) == (0, 3, 6)
+    assert copy.membership("c1", "acme:p1")["role"] == "facilitator" and copy.membership("c1", "acme:p4")
+    assert copy.membership("c1", "acme:p3")["role"] == "facilitator"
+    again = catch_up(copy, lambda method: iter(exported[method]), started)
+    assert (again.communities, again.memberships) == (0, 1)  # only the one whose copy is newer

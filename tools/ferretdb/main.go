@@ -42,7 +42,7 @@ func main() {
 	if *postgres != "" {
 		config.Handler, config.PostgreSQLURL = "postgresql", *postgres
 	}
-	config.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	config.Logger = slog.New(quietHandler{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})})
 
 	var front net.Listener
 	if *serialise {
