@@ -172,13 +172,21 @@ class Communities:
         return changed
 
     def apply_changed(self, collection, copies, as_of):
-        """Write those of ``copies`` (``[(key, fields)]``) that differ from what ``collection``
-        holds, each on the ``as_of`` condition (``apply_newer``); how many writes it made. A
-        catch-up finds nearly everything as it was: it reads a page and writes what changed."""
-        stored = {d["_id"]: d for d in collection.find({"_id": {"$in": [key for key, _ in copies]}})}
-        writes = 0
+        """Write those of ``copies`` (``(key, fields)``, in ascending key order, as membership
+        exports them) that differ from what ``collection`` holds, each on the ``as_of``
+        condition (``apply_newer``); how many writes it made. A catch-up finds nearly everything
+        as it was, so it reads the copy alongside the export, in the same order, in one pass,
+        and writes only what changed."""
+        stored = iter(collection.find({}).sort("_id", 1))
+        current, previous, writes = next(stored, None), None, 0
         for key, fields in copies:
-            before = stored.get(key)
+            if previous is not None and key < previous:  # out of order: looked up alone
+                before = collection.find_one({"_id": key})
+            else:
+                while current is not None and current["_id"] < key:
+                    current = next(stored, None)
+                before = current if current is not None and current["_id"] == key else None
+            previous = key
             if before is None or any(before.get(name) != value for name, value in fields.items()):
                 apply_newer(collection, key, fields, as_of)
                 writes += 1
@@ -305,32 +313,26 @@ class CaughtUp:
     present: set = field(default_factory=set)
 
 
-def _pages(items, size=EXPORT_PAGE):
-    page = []
-    for item in items:
-        page.append(item)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page
-
-
 def catch_up(communities, export, started):
     """Bring ``communities`` (the copy) level with what ``export(method)`` yields of membership's
-    ``export_communities`` and ``export_memberships``, writing only what differs (on the
-    ``started`` condition of ``apply_newer``); a ``CaughtUp``."""
+    ``export_communities`` and ``export_memberships`` (each in ascending id order), writing only
+    what differs (on the ``started`` condition of ``apply_newer``); a ``CaughtUp``."""
     done = CaughtUp()
-    for page in _pages(export("export_communities")):
-        done.read += len(page)
-        done.communities += communities.apply_changed(communities.communities, [
-            (community["id"], {key: community[key] for key in COMMUNITY_FIELDS if key in community})
-            for community in page], started)
-    for page in _pages(export("export_memberships")):
-        done.read += len(page)
-        copies = [copied_membership(membership, True) for membership in page]
-        done.present.update(key for key, _ in copies)
-        done.memberships += communities.apply_changed(communities.memberships, copies, started)
+
+    def copied_communities():
+        for community in export("export_communities"):
+            done.read += 1
+            yield community["id"], {key: community[key] for key in COMMUNITY_FIELDS if key in community}
+
+    def copied_memberships():
+        for membership in export("export_memberships"):
+            done.read += 1
+            key, fields = copied_membership(membership, True)
+            done.present.add(key)
+            yield key, fields
+
+    done.communities = communities.apply_changed(communities.communities, copied_communities(), started)
+    done.memberships = communities.apply_changed(communities.memberships, copied_memberships(), started)
     return done
 
 
