@@ -14,6 +14,8 @@ from amqp.exceptions import RecoverableConnectionError
 from kombu import Connection
 from kombu.exceptions import OperationalError
 
+from commonplace import packages
+
 
 class BrokerUnavailable(RuntimeError):
     pass
@@ -49,22 +51,6 @@ def _is_local(amqp_uri):
     return urlparse(amqp_uri).hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _install_rabbitmq(say):
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise BrokerUnavailable(
-            "No RabbitMQ broker answers and rabbitmq-server is not installed. Install it "
-            "(Debian/Ubuntu: `sudo apt-get install -y rabbitmq-server`) or set AMQP_URI to a "
-            "running broker."
-        )
-    say("installing rabbitmq-server with apt-get (about a minute)…")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "rabbitmq-server"], check=True, env=env,
-        stdout=subprocess.DEVNULL,
-    )
-
-
 def ensure(amqp_uri, wait=90, say=print):
     """Return once a broker answers at ``amqp_uri``, starting a local one if need be."""
     if answers(amqp_uri):
@@ -72,7 +58,11 @@ def ensure(amqp_uri, wait=90, say=print):
     if not _is_local(amqp_uri):
         raise BrokerUnavailable(f"no RabbitMQ broker answers at {amqp_uri}")
     if not shutil.which("rabbitmq-server") and not os.path.exists("/usr/sbin/rabbitmq-server"):
-        _install_rabbitmq(say)
+        try:
+            packages.install(["rabbitmq-server"], "No RabbitMQ broker answers and rabbitmq-server is not "
+                                                  "installed (or set AMQP_URI to a running broker)", say)
+        except packages.Missing as missing:
+            raise BrokerUnavailable(str(missing)) from None
     server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
     say("starting a local RabbitMQ (rabbitmq-server -detached)…")
     subprocess.run([server, "-detached"], check=False, stdout=subprocess.DEVNULL,

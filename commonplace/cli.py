@@ -24,34 +24,60 @@ from commonplace import broker, config, logs, registry, storage, tokens  # noqa:
 
 
 def run(args):
+    from greenlet import GreenletExit
     from nameko.runners import ServiceRunner
     from prometheus_client import start_http_server
 
     settings = config.load()
     logs.configure(settings["LOG_LEVEL"])
+    processes = [registry.named(name) for name in args.services]
     if settings["JWT_SECRET"] == config.DEFAULT_JWT_SECRET and "gateway" in args.services:
         logging.getLogger("commonplace").warning(
             "JWT_SECRET is the built-in development secret: anyone can mint tokens. "
             "Set JWT_SECRET before exposing this gateway.")
     if settings["METRICS_PORT"]:
         start_http_server(settings["METRICS_PORT"], addr=settings["METRICS_ADDRESS"])
-    for name in args.services:
-        if registry.named(name).has_store:  # the gateway keeps nothing in the store
+    for process in processes:
+        if process.has_store:  # the gateway keeps nothing in the store
             try:
-                storage.hold_embedded_store(settings["STORE_URI"], name)
+                storage.hold_embedded_store(settings["STORE_URI"], process.name)
             except storage.StoreInUse as error:
                 sys.exit(str(error))
     runner = ServiceRunner(settings)
-    for name in args.services:
-        runner.add_service(registry.named(name).service_class())
+    for process in processes:
+        if process.kind == "nameko":
+            runner.add_service(process.service_class())
+    servers = [_serve_wsgi(process, settings) for process in processes if process.kind == "wsgi"]
 
     def shut_down(signum, frame):
+        for server in servers:
+            server.kill()
         eventlet.spawn_n(runner.stop)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
     runner.start()
     runner.wait()
+    for server in servers:
+        try:
+            server.wait()
+        except GreenletExit:
+            pass  # stopped by SIGTERM
+
+
+def _serve_wsgi(process, settings):
+    """Serve ``process``'s WSGI application at its address in a green thread (and its heartbeat)."""
+    from eventlet import wsgi
+
+    from commonplace import probe
+
+    host, _, port = settings[process.address_setting].rpartition(":")
+    application = process.service_class()(settings)
+    listener = eventlet.listen((host or "127.0.0.1", int(port)))
+    eventlet.spawn_n(probe.beat, process.name)
+    log = logging.getLogger(f"commonplace.{process.name}")
+    log.info("%s serving on http://%s", process.name, settings[process.address_setting])
+    return eventlet.spawn(wsgi.server, listener, application, log=log, log_output=False)
 
 
 def token(args):
@@ -135,8 +161,11 @@ def probe(args):
     with ``--alive`` that its loop is turning (liveness); 1 otherwise."""
     from commonplace import probe as probes
 
+    process = registry.named(args.service)
     if args.alive:
         ready, status = probes.alive(args.service)
+    elif process.kind == "wsgi":
+        ready, status = probes.ask_http(config.load()[process.address_setting], timeout=args.timeout)
     else:
         ready, status = probes.ask(config.load()["AMQP_URI"], args.service, timeout=args.timeout)
     print(f"{args.service}: {status}")

@@ -7,11 +7,20 @@ nameko config dict (upper-case keys), so dependency providers read it from
 import os
 
 DEFAULT_JWT_SECRET = "commonplace-development-secret-change-me"
+DEFAULT_WEB_SECRET = "commonplace-development-web-secret-change-me"
 QUEUE_TYPES = ("classic", "quorum")
 
 
 class Invalid(ValueError):
     """A setting's value cannot be used; the message names the setting."""
+
+
+def _boolean(value):
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _queue_type(value):
@@ -53,6 +62,14 @@ SETTINGS = {
     "SMTP_URL": ("", str, "smtp://[user:password@]host:port (smtps:// for TLS); unset: no email"),
     "SMTP_FROM": ("Commonplace <notifications@commonplace.invalid>", str, "the From of every email"),
     "EMAIL_DIGEST_PERIOD": (86400, int, "seconds a digest email covers (a UTC day)"),
+    "WEB_ADDRESS": ("127.0.0.1:8080", str, "host:port the web app listens on"),
+    "GATEWAY_URL": ("", str, "where the web app reaches the HTTP API (empty: http://GATEWAY_ADDRESS)"),
+    "PUBLIC_URL": ("", str, "where browsers reach the web app (empty: http://WEB_ADDRESS); its session "
+                   "cookie is Secure unless this is a loopback address"),
+    "WEB_SECRET": (DEFAULT_WEB_SECRET, str, "key that signs the web app's CSRF tokens"),
+    "AUTH_DEV_TOKENS": (True, _boolean, "development sign-in and HS256 development tokens allowed"),
+    "SESSION_IDLE_MINUTES": (120.0, float, "minutes without a request after which a session ends"),
+    "SESSION_LIFETIME_HOURS": (12.0, float, "hours after sign-in at which a session ends, however active"),
 }
 
 
@@ -72,6 +89,10 @@ def load(environ=None):
     host, _, port = config["GATEWAY_ADDRESS"].rpartition(":")
     # nameko's web server reads this key.
     config["WEB_SERVER_ADDRESS"] = f"{host or '127.0.0.1'}:{port}"
+    if not config["GATEWAY_URL"]:
+        config["GATEWAY_URL"] = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+    if not config["PUBLIC_URL"]:
+        config["PUBLIC_URL"] = f"http://{config['WEB_ADDRESS']}"
     # nameko's consumers accept domain events (CloudEvents in structured mode, which
     # commonplace.envelope publishes) besides its own JSON.
     config["SERIALIZERS"] = {"cloudevents": {"encoder": "json.dumps", "decoder": "json.loads",

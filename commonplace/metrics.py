@@ -74,3 +74,12 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+WEB_REQUESTS = Counter(
+    "commonplace_web_requests_total", "Pages and form posts the web app answered.",
+    ["method", "route", "status"],
+)
+WEB_SECONDS = Histogram(
+    "commonplace_web_request_seconds", "Time the web app took to answer (the API calls it made included).",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -40,6 +40,35 @@ def heartbeat_file(service):
     return pathlib.Path(tempfile.gettempdir()) / f"commonplace-{service}.alive"
 
 
+def beat(service):
+    """Touch ``service``'s heartbeat file every ``HEARTBEAT_SECONDS``, for ever (a green thread's job)."""
+    path = heartbeat_file(service)
+    while True:
+        try:
+            path.touch()
+            os.utime(path)
+        except OSError as error:
+            log.warning("cannot touch the heartbeat file %s: %s", path, error)
+        eventlet.sleep(HEARTBEAT_SECONDS)
+
+
+def ask_http(address, timeout=5.0):
+    """``(True, "ok")`` when the web application at ``address`` (host:port, on this host) answers
+    its ``/healthz`` with 200 within ``timeout`` seconds: the readiness of a WSGI process."""
+    import urllib.error
+    import urllib.request
+
+    host, _, port = address.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=timeout) as response:
+            return response.status == 200, "ok" if response.status == 200 else f"answered {response.status}"
+    except urllib.error.HTTPError as error:
+        return False, f"answered {error.code}"
+    except OSError as error:
+        return False, f"does not answer at {address}: {error}"
+
+
 def alive(service, within=ALIVE_WITHIN):
     """``(True, "alive")`` when this host's process of ``service`` touched its heartbeat file in
     the last ``within`` seconds; ``(False, why)`` otherwise. Asks neither broker nor store."""
@@ -78,14 +107,7 @@ class Probe(DependencyProvider):
     kill = stop
 
     def _beat(self):
-        path = heartbeat_file(self.container.service_name)
-        while True:
-            try:
-                path.touch()
-                os.utime(path)
-            except OSError as error:
-                log.warning("cannot touch the heartbeat file %s: %s", path, error)
-            eventlet.sleep(HEARTBEAT_SECONDS)
+        beat(self.container.service_name)
 
     def _serve(self):
         # After a broker restart this process's probe queue comes back by itself, as nameko's

@@ -15,7 +15,9 @@ from importlib.metadata import entry_points
 class Process:
     """One of the platform's processes, as its registry declares it.
 
-    ``target`` is ``"module:Class"`` of its nameko service; ``events`` the module of its
+    ``target`` is ``"module:Class"`` of its nameko service (``kind`` "nameko"), or ``"module:function"``
+    making the WSGI application it serves (``kind`` "wsgi", at the address its ``address_setting``
+    names); ``events`` the module of its
     catalogue of domain events (None: it publishes none); ``records`` its own collections (not its
     copies of others' data, nor bookkeeping); ``metrics_port`` where its ``/metrics`` listens
     (None: it serves them itself); ``scaled_on`` what Kubernetes scales it on ("queues" it
@@ -28,12 +30,15 @@ class Process:
     metrics_port: int | None = None
     scaled_on: str = "queues"
     search_index: bool = False
+    kind: str = "nameko"
+    address_setting: str | None = None
 
     @property
     def has_store(self):
         return self.events is not None or bool(self.records)
 
     def service_class(self):
+        """What ``target`` names: the nameko service class, or the WSGI application's factory."""
         module_name, _, class_name = self.target.partition(":")
         return getattr(importlib.import_module(module_name), class_name)
 
@@ -61,7 +66,7 @@ def names():
 
 def services():
     """The processes that are services: they answer RPC (``health`` among it) and keep a store."""
-    return [process for process in processes() if process.has_store]
+    return [process for process in processes() if process.has_store and process.kind == "nameko"]
 
 
 def reindex_request(name):

@@ -23,4 +23,7 @@ REGISTRY = (
             events="services.notifications.domain_events", metrics_port=9104,
             records=("api_keys", "webhooks")),
     Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
+    # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
+    Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",
+            records=("sessions",)),
 )

@@ -44,8 +44,8 @@ class MembershipRoutes(Routes):
     def list_communities(self, request, query):
         return self.membership.list_communities(query=query)
 
-    @endpoint("GET", "/v1/communities/<community_id>", response=ms.CommunitySchema,
-              tag="communities", summary="A community")
+    @endpoint("GET", "/v1/communities/<community_id>", response=ms.CommunityViewSchema,
+              tag="communities", summary="A community, with the caller's membership, invitation or join request")
     def get_community(self, request, community_id):
         return self.membership.get_community(community_id=community_id)
 

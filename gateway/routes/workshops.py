@@ -60,6 +60,13 @@ class WorkshopRoutes(Routes):
         expires_at = datetime.datetime.now(datetime.timezone.utc) + lifetime
         return {"token": token, "expires_at": expires_at.isoformat(), "scope": tokens.CALENDAR_SCOPE}
 
+    @endpoint("GET", "/v1/workshops/<workshop_id>/calendar.ics", tag="workshops",
+              media={"text/calendar": "the workshop as an RFC 5545 calendar"},
+              summary="One workshop as an iCalendar file, to add it to one's own calendar")
+    def workshop_calendar(self, request, workshop_id):
+        return Response(self.events.workshop_calendar(workshop_id=workshop_id), mimetype="text/calendar",
+                        headers={"Content-Disposition": "attachment; filename=workshop.ics"})
+
     @endpoint("GET", "/v1/workshops/<workshop_id>", response=es.WorkshopSchema, tag="workshops",
               summary="A workshop, with seat counts and the caller's registration")
     def get_workshop(self, request, workshop_id):

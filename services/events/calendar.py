@@ -38,8 +38,10 @@ def _utc():
     return zone
 
 
-def render_calendar(community_name, workshops):
-    """The .ics text of ``workshops`` (the repository's dicts)."""
+def render_calendar(community_name, workshops, seated=None):
+    """The .ics text of ``workshops`` (the repository's dicts); a workshop's online link only for
+    those of ``seated`` (ids of the workshops the reader has a seat at; None: every one, for its
+    managers)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
@@ -58,7 +60,7 @@ def render_calendar(community_name, workshops):
             entry.add("description", _text(workshop["description"]))
         if workshop.get("location"):
             entry.add("location", _text(workshop["location"]))
-        if workshop.get("online_url"):
+        if workshop.get("online_url") and (seated is None or workshop["_id"] in seated):
             entry.add("url", workshop["online_url"])
         entry.add("status", "CANCELLED" if workshop["status"] == "cancelled" else "CONFIRMED")
         entry.add("categories", [workshop["format"]])

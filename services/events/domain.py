@@ -120,12 +120,16 @@ def check_cancel(workshop, community, actor, membership):
     check_changeable(workshop)
 
 
-def present(workshop, registration=None, position=None):
-    """A workshop as callers see it: with its average rating and the caller's registration."""
+def present(workshop, registration=None, position=None, manages=False):
+    """A workshop as callers see it: with its average rating and the caller's registration. Its
+    online link is for those with a seat, and its managers: a waitlist is not a way in."""
     count = workshop.get("rating_count", 0)
     live = registration if registration and registration["status"] != "cancelled" else None
+    seated = manages or bool(live and live["status"] == "confirmed")
     return {
         **workshop,
+        "online_url": workshop.get("online_url") if seated else None,
+        "has_online_url": bool(workshop.get("online_url")),
         "average_rating": round(workshop["rating_sum"] / count, 2) if count else None,
         "registration": live and {
             "status": live["status"], "position": position, "attendance": live.get("attendance"),

@@ -64,7 +64,9 @@ class WorkshopSchema(Schema):
     ends_at = fields.DateTime()
     timezone = fields.String()
     location = fields.String(allow_none=True)
-    online_url = fields.String(allow_none=True)
+    online_url = fields.String(allow_none=True, metadata={
+        "description": "the online link: for those with a seat and the managers (null for anyone else)"})
+    has_online_url = fields.Boolean(metadata={"description": "whether the workshop has an online link"})
     capacity = fields.Integer(allow_none=True)
     credits = fields.Float()
     facilitators = fields.List(fields.String())

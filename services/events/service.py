@@ -12,7 +12,7 @@ from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
 from commonplace.pagination import page, paginate_list
-from commonplace.permissions import require_manager, require_visible
+from commonplace.permissions import is_manager, require_manager, require_visible
 from commonplace.projection import FollowsMembership
 from commonplace.recounts import KeepsCountsRight
 from commonplace.rpc import rpc
@@ -41,10 +41,10 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
         require_visible(community, actor, membership, what="workshop")
         return actor, workshop, community, membership
 
-    def _present(self, workshop, user_id=None):
+    def _present(self, workshop, user_id=None, manages=False):
         registration = self.store.registration(workshop["_id"], user_id) if user_id else None
         position = seating.position_of(self.store, registration)
-        return dump(s.WorkshopSchema, domain.present(workshop, registration, position))
+        return dump(s.WorkshopSchema, domain.present(workshop, registration, position, manages))
 
     # workshops
 
@@ -55,21 +55,23 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
         data = load(s.WorkshopCreateSchema, fields)
         workshop, events = domain.schedule(community, actor, membership, data, now())
         self.store.add_workshop(workshop, events)
-        return self._present(self.store.workshop(workshop["_id"]))
+        return self._present(self.store.workshop(workshop["_id"]), manages=True)
 
     @rpc
     def list_workshops(self, community_id, query):
-        self.communities.visible(community_id, self.actor())
+        actor = self.actor()
+        community, membership = self.communities.visible(community_id, actor)
+        manages = is_manager(community, actor, membership)
         params = load(s.WorkshopListQuerySchema, query)
         items, next_cursor = self.store.list_workshops(
             domain.workshop_query(community_id, params), limit=params["limit"], cursor=params["cursor"],
         )
-        return page([self._present(w) for w in items], next_cursor)
+        return page([self._present(w, manages=manages) for w in items], next_cursor)
 
     @rpc
     def get_workshop(self, workshop_id):
-        actor, workshop, _, _ = self._at_workshop(workshop_id)
-        return self._present(workshop, actor.user_id)
+        actor, workshop, community, membership = self._at_workshop(workshop_id)
+        return self._present(workshop, actor.user_id, is_manager(community, actor, membership))
 
     @rpc
     def update_workshop(self, workshop_id, fields):
@@ -78,7 +80,7 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
                                       load(s.WorkshopUpdateSchema, fields), now())
         seating.change_capacity(self.store, workshop, changes.get("capacity", workshop["capacity"]))
         details, events = domain.update(workshop, changes)
-        return self._present(self.store.update_workshop(workshop_id, details, events), actor.user_id)
+        return self._present(self.store.update_workshop(workshop_id, details, events), actor.user_id, True)
 
     @rpc
     def cancel_workshop(self, workshop_id, fields):
@@ -86,13 +88,25 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
         reason = load(s.CancelSchema, fields)["reason"]
         domain.check_cancel(workshop, community, actor, membership)
         changes, events = domain.cancel(workshop, reason, actor.user_id)
-        return self._present(self.store.update_workshop(workshop_id, changes, events), actor.user_id)
+        return self._present(self.store.update_workshop(workshop_id, changes, events), actor.user_id, True)
 
     @rpc
     def calendar(self, community_id):
-        community, _ = self.communities.visible(community_id, self.actor())
+        actor = self.actor()
+        community, membership = self.communities.visible(community_id, actor)
+        seated = None if is_manager(community, actor, membership) else {
+            r["workshop_id"] for r in self.store.registrations_of_user(actor.user_id, ("confirmed",))}
         return render_calendar(community.get("name", community_id),
-                               self.store.community_workshops(community_id))
+                               self.store.community_workshops(community_id), seated)
+
+    @rpc
+    def workshop_calendar(self, workshop_id):
+        """One workshop as an RFC 5545 calendar, to add it to one's own."""
+        actor, workshop, community, membership = self._at_workshop(workshop_id)
+        registration = self.store.registration(workshop_id, actor.user_id)
+        seated = None if is_manager(community, actor, membership) else (
+            {workshop_id} if registration and registration["status"] == "confirmed" else set())
+        return render_calendar(community.get("name", community["_id"]), [workshop], seated)
 
     # registrations
 

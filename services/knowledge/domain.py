@@ -207,6 +207,8 @@ def listing_query(community, actor, membership, params):
             clauses.append({field: params[field]})
     if params.get("tag"):
         clauses.append({"tags": params["tag"]})
+    if params.get("standard"):
+        clauses.append({"standard.topic": {"$ne": None}, "standard.superseded_by": None})
     return all_of(*clauses)
 
 

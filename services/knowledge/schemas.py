@@ -49,6 +49,7 @@ class ArtifactListQuerySchema(PageQuerySchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     tag = OneLine(max_length=40)
     status = fields.String(validate=validate.OneOf(STATUSES))
+    standard = fields.Boolean(metadata={"description": "true: only the community's standards (current ones)"})
 
 
 class DiffQuerySchema(Schema):
@@ -129,6 +130,7 @@ class ArtifactSummarySchema(Schema):
     revision = fields.Integer()
     author = fields.String()
     updated_at = fields.DateTime()
+    standard = fields.Nested(StandardSchema, allow_none=True)
 
 
 class RevisionSchema(Schema):
@@ -157,6 +159,7 @@ class SearchQuerySchema(RankedPageQuerySchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     tag = OneLine(max_length=40)
     status = fields.String(validate=validate.OneOf(STATUSES))
+    mine = fields.Boolean(load_default=False, metadata={"description": "true: only what the caller wrote"})
 
 
 class SearchItemSchema(Schema):

@@ -133,7 +133,7 @@ class SearchIndex:
 
     # reading
 
-    def search(self, q, seen, *, community=None, kind=None, tag=None, status=None, limit=20, offset=0):
+    def search(self, q, seen, *, community=None, kind=None, tag=None, status=None, author=None, limit=20, offset=0):
         """``(items, facets, more)``: one page of what matches ``q`` among what ``seen`` allows.
 
         ``seen`` is ``{"visible", "managed", "member"}``, each a set of community ids: what not
@@ -149,7 +149,7 @@ class SearchIndex:
         params = {"visible": json.dumps(sorted(seen["visible"])), "managed": json.dumps(sorted(seen["managed"])),
                   "member": json.dumps(sorted(seen["member"])), "user": seen["user_id"],
                   "match": expression, "limit": limit + 1, "offset": offset}
-        for column, value in (("community_id", community), ("kind", kind), ("status", status)):
+        for column, value in (("community_id", community), ("kind", kind), ("status", status), ("author", author)):
             if value:
                 where.append(f"a.{column} = :{column}")
                 params[column] = value

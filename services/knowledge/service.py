@@ -232,6 +232,6 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
         items, facets, more = self.search.built().search(
             params["q"], self.communities.seen_by(actor), community=params.get("community"),
             kind=params.get("kind"), tag=params.get("tag"), status=params.get("status"),
-            limit=params["limit"], offset=offset)
+            author=actor.user_id if params["mine"] else None, limit=params["limit"], offset=offset)
         return dump(s.SearchResultSchema, {"items": items, "facets": facets,
                                            "next_cursor": offset_cursor(offset, len(items), more)})

@@ -75,6 +75,22 @@ class CommunitySchema(Schema):
     updated_at = fields.DateTime()
 
 
+class StandingSchema(Schema):
+    """Where the caller stands in a community: a pending invitation or join request."""
+    id = fields.String(attribute="_id")
+    role = fields.String()
+    status = fields.String()
+
+
+class CommunityViewSchema(CommunitySchema):
+    membership = fields.Nested(lambda: MembershipSchema, allow_none=True,
+                               metadata={"description": "the caller's membership, or null"})
+    invitation = fields.Nested(StandingSchema, allow_none=True,
+                               metadata={"description": "the caller's pending invitation, or null"})
+    join_request = fields.Nested(StandingSchema, allow_none=True,
+                                 metadata={"description": "the caller's pending join request, or null"})
+
+
 class MyCommunitySchema(CommunitySchema):
     role = fields.String()
 

@@ -95,8 +95,13 @@ class MembershipService(HealthCheck, KeepsCountsRight, ServesCopies):
 
     @rpc
     def get_community(self, community_id):
-        _, community, _ = self._see(community_id)
-        return dump(s.CommunitySchema, community)
+        """The community, with where the caller stands in it: their membership, their pending
+        invitation and their pending join request (each or None)."""
+        actor, community, membership = self._see(community_id)
+        return dump(s.CommunityViewSchema, {
+            **community, "membership": membership,
+            "invitation": self.store.pending_invitation(community_id, actor.user_id),
+            "join_request": self.store.pending_join_request(community_id, actor.user_id)})
 
     @rpc
     def update_community(self, community_id, fields):

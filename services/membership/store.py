@@ -318,6 +318,9 @@ class MembershipRepository:
     def invitation(self, invitation_id):
         return strip_outbox(self.invitations.find_one({"_id": invitation_id}))
 
+    def pending_join_request(self, community_id, user_id):
+        return strip_outbox(self.join_requests.find_one({"pending_key": pair_id(community_id, user_id)}))
+
     def pending_invitation(self, community_id, user_id):
         return strip_outbox(self.invitations.find_one({"pending_key": pair_id(community_id, user_id)}))
 

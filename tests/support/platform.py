@@ -27,13 +27,15 @@ class Platform:
 
     def __init__(self, root, amqp_uri, store=None, **env):
         self.root = root
-        self.port = free_port()
+        self.port, self.web_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.web = f"http://127.0.0.1:{self.web_port}"  # the web app
         self._owned = contextlib.ExitStack()
         self.store_uri = self._store(root, store or os.environ.get(TEST_STORE, "embedded"))
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": self.store_uri,
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
+            "WEB_ADDRESS": f"127.0.0.1:{self.web_port}", "GATEWAY_URL": self.base, "PUBLIC_URL": self.web,
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
             "KNOWLEDGE_FRESHNESS_INTERVAL": "1", "RECOUNT_INTERVAL": "1",
             # Webhooks reach the tests' receivers on loopback, and retry on a compressed schedule.
@@ -121,6 +123,8 @@ class Platform:
                     raise RuntimeError(f"{name} exited: {self.log(name)[-3000:]}")
             try:
                 response = self.http.get(f"{self.base}/healthz", timeout=3)
+                if "web" in self.processes and self.http.get(f"{self.web}/healthz", timeout=3).status_code != 200:
+                    return False
             except requests.RequestException:
                 return False
             report = response.json().get("services", {})

@@ -34,8 +34,10 @@ def test_every_registered_process_is_in_the_procfile_compose_kubernetes_and_prom
         assert process.name in kinds[scaler], (process.name, scaler)
     scraped = {job["job_name"]: job["static_configs"][0]["targets"]
                for job in yaml.safe_load((ROOT / "deploy/prometheus.yml").read_text())["scrape_configs"]}
+    defaults = config.load({})
     for process in registry.processes():
-        port = process.metrics_port or 8000
+        address = defaults[process.address_setting] if process.address_setting else defaults["GATEWAY_ADDRESS"]
+        port = process.metrics_port or int(address.rpartition(":")[2])
         assert scraped.get(process.name) == [f"{process.name}:{port}"], process.name
         if process.metrics_port:
             assert procfile_environments()[process.name]["METRICS_PORT"] == str(port)
@@ -131,7 +133,7 @@ def test_manifest_settings_are_the_platforms_and_match_the_procfile():
         config.load(env)  # every value is one the platform accepts
         for variable, value in environments[name].items():
             assert env.get(variable) == value, (name, variable)
-        port = env.get("METRICS_PORT") or env.get("GATEWAY_ADDRESS", ":").rpartition(":")[2]
+        port = env.get("METRICS_PORT") or env.get("GATEWAY_ADDRESS", env.get("WEB_ADDRESS", ":")).rpartition(":")[2]
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == port
         assert int(port) in [p["containerPort"] for p in container["ports"]]

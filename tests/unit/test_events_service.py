@@ -329,3 +329,17 @@ def test_a_calendar_without_workshops_still_holds_a_component():
     feed = icalendar.Calendar.from_ical(render_calendar("Quiet", []))
     assert [component.name for component in feed.subcomponents] == ["VTIMEZONE"]
     assert "BEGIN:VTIMEZONE" in render_calendar("Quiet", []) and "TZID:UTC" in render_calendar("Quiet", [])
+
+
+def test_the_online_link_is_for_those_with_a_seat_and_the_managers(make):
+    workshop = _workshop(make, capacity=1, online_url="https://meet.example.org/room")
+    assert workshop["online_url"] == "https://meet.example.org/room"  # ann manages
+    bob, cat = make.join("bob"), make.join("cat")
+    assert make(bob).get_workshop(workshop_id=workshop["id"])["online_url"] is None
+    assert make(bob).get_workshop(workshop_id=workshop["id"])["has_online_url"] is True
+    make(bob).register(workshop_id=workshop["id"])
+    make(cat).register(workshop_id=workshop["id"])  # waitlisted: no way in yet
+    assert make(bob).get_workshop(workshop_id=workshop["id"])["online_url"] == "https://meet.example.org/room"
+    assert make(cat).get_workshop(workshop_id=workshop["id"])["online_url"] is None
+    assert "meet.example.org" not in make(cat).calendar(community_id="c1").replace("\r\n ", "")
+    assert "meet.example.org" in make(bob).calendar(community_id="c1").replace("\r\n ", "")

@@ -338,3 +338,11 @@ def test_an_author_who_leaves_keeps_credit_and_their_drafts_pass_to_managers(mak
     make.communities.apply_community({"community_id": "c1", "knowledge_review": "none"},
                                      datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
     assert make(ANN).publish(artifact_id=draft["id"])["author"] == "acme:bob"
+
+
+def test_a_communitys_standards_are_listed_by_themselves(make):
+    standard, other = _published(make, title="The way"), _published(make, title="Another")
+    make(ANN).standardise(artifact_id=standard["id"], fields={"topic": "Capacity"})
+    listed = make(CAT).list_artifacts(community_id="c1", query={"standard": "true"})["items"]
+    assert [a["id"] for a in listed] == [standard["id"]] and listed[0]["standard"]["topic"] == "Capacity"
+    assert {a["id"] for a in make(CAT).list_artifacts(community_id="c1", query={})["items"]} == {standard["id"], other["id"]}

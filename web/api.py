@@ -1,0 +1,68 @@
+"""The platform's HTTP API as the web app calls it: as the signed-in person, with their own
+platform token, and nothing more (the one module that speaks to the gateway).
+
+A 4xx answer is an ``ApiError`` carrying the API's message and its per-field messages, which
+pages show as the person's own mistake; a 5xx, a timeout or no answer at all is ``Unavailable``:
+the part of the page that needed it says "not available right now" and the rest still renders.
+"""
+import requests
+
+TIMEOUT = 10  # seconds: longer than the gateway's own deadline, so its 504 arrives first
+
+
+class ApiError(Exception):
+    """The API refused the request (4xx): ``status``, ``code``, ``message``, ``fields``."""
+
+    def __init__(self, status, code, message, fields=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+class Unavailable(Exception):
+    """The API, or a service behind it, did not answer (5xx, timeout, no connection)."""
+
+
+class Api:
+    """Calls to the gateway at ``base`` as the holder of ``token`` (None: public routes only)."""
+
+    def __init__(self, base, token=None, request_id=None, http=None):
+        self.base, self.token, self.request_id = base.rstrip("/"), token, request_id
+        self.http = http or requests.Session()
+
+    def request(self, method, path, json=None, params=None, accept="application/json"):
+        headers = {"Accept": accept}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.request_id:
+            headers["X-Request-ID"] = self.request_id
+        try:
+            response = self.http.request(method, self.base + path, json=json, params=params,
+                                         headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as error:
+            raise Unavailable(str(error)) from None
+        if response.status_code >= 500:
+            raise Unavailable(f"{method} {path} answered {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"code": "error", "message": response.text[:200]}
+            raise ApiError(response.status_code, error.get("code"), error.get("message", ""), error.get("fields"))
+        if accept != "application/json":
+            return response
+        return response.json() if response.content else None
+
+    def get(self, path, **params):
+        return self.request("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+
+    def post(self, path, json=None):
+        return self.request("POST", path, json=json)
+
+    def put(self, path, json=None):
+        return self.request("PUT", path, json=json)
+
+    def patch(self, path, json=None):
+        return self.request("PATCH", path, json=json)
+
+    def delete(self, path):
+        return self.request("DELETE", path)
