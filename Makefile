@@ -7,23 +7,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mongo mongo bench seed broker clean
+.PHONY: run test test-mongo mongo bench seed broker browser screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations
 	touch $(STAMP)
 
 broker: $(STAMP)
 	$(BIN)/commonplace broker
 
+# Debian's Chromium and its driver, and axe-core, for the browser tests.
+browser: $(STAMP)
+	$(BIN)/commonplace browser
+
 run: broker
 	mkdir -p var
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/run-platform
 
-test: broker
+test: broker browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The screenshots of the main pages in docs/screenshots/, at 1280 and 390 px wide.
+screenshots: broker browser
+	$(BIN)/python -m tests.browser.screenshots
 
 # The repository suite and the whole e2e suite as production runs: each platform on a wire
 # server of its own, its event queues quorum queues.

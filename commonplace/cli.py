@@ -202,6 +202,15 @@ def ensure_broker(args):
         sys.exit(str(error))
 
 
+def ensure_browser(args):
+    from commonplace import browser
+
+    try:
+        browser.ensure(say=lambda text: print(text, file=sys.stderr))
+    except browser.Unavailable as error:
+        sys.exit(str(error))
+
+
 def mongo(args):
     """Serve the MongoDB wire protocol (FerretDB) in the foreground, building it first if need be."""
     from commonplace import wire_server
@@ -267,6 +276,10 @@ def main(argv=None):
 
     broker_parser = commands.add_parser("broker", help="make sure a RabbitMQ broker answers")
     broker_parser.set_defaults(func=ensure_broker)
+
+    browser_parser = commands.add_parser(
+        "browser", help="make sure the browser tests' Chromium, its driver and axe-core are here")
+    browser_parser.set_defaults(func=ensure_browser)
 
     mongo_parser = commands.add_parser(
         "mongo", help="serve a MongoDB wire-protocol server (FerretDB, built with Go once) in the foreground")

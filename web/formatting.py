@@ -5,9 +5,9 @@ reader's (their choice, kept in their session; UTC until they choose)."""
 import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import dates
 from flask import session
-from flask_babel import format_date, format_datetime, gettext as _
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal, get_locale, gettext as _
 
 ZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/")) + ["UTC"]
 
@@ -18,12 +18,20 @@ def parse(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+
+
 def when(text, zone=None, form="medium"):
-    """A time as the reader reads it, in ``zone`` (default: the reader's)."""
+    """A time as the reader reads it (in their locale's words, without seconds), in ``zone``
+    (default: the reader's); ``form`` "short" is the time of day alone."""
     instant = parse(text)
     if instant is None:
         return ""
-    return format_datetime(instant, form, tzinfo=ZoneInfo(zone or session.get("timezone") or "UTC"))
+    zone, locale = ZoneInfo(zone or session.get("timezone") or "UTC"), get_locale()
+    time = dates.format_time(instant, "short", tzinfo=zone, locale=locale)
+    if form == "short":
+        return time
+    local = instant.astimezone(zone)
+    return f"{dates.format_skeleton('yMMMEd', local, locale=locale)}, {time}"
 
 
 def day(text):
