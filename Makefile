@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mongo mongo bench seed broker browser screenshots clean
+.PHONY: run test test-mongo mongo bench seed broker browser screenshots catalogue clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: broker
 
 test: broker browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The web app's message catalogue, after its strings changed (a unit test says when).
+catalogue: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations
 
 # The screenshots of the main pages in docs/screenshots/, at 1280 and 390 px wide.
 screenshots: broker browser

@@ -129,8 +129,9 @@ def seed(args):
             "name": "Practice leads", "domain": "leadership", "visibility": "organisation",
             "description": "Leads of every practice, comparing notes.", "tags": ["demo"],
         })
-    print(f"Commonplace is running: {base}")
-    print(f"API description: {base}/openapi.json   health: {base}/healthz   metrics: {base}/metrics")
+    print(f"Commonplace is running. Open {settings['PUBLIC_URL']} in your browser and sign in with the "
+          f"development sign-in: organisation {args.org!r}, user 'ada' (or any name).")
+    print(f"The HTTP API: {base}   description: {base}/openapi.json   health: {base}/healthz   metrics: {base}/metrics")
     print(f"Demo organisation {args.org!r}; a member token for user 'ada' of it:\n  {member}")
     print("A platform admin token (12 h):")
     print(admin)

@@ -18,7 +18,9 @@ blueprint = Blueprint("signin", __name__)
 def safe_next(target):
     """``target`` when it is a path of this site; the home page otherwise (never another site)."""
     parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # A backslash is a slash to browsers: "/\\evil.example" leads off the site as "//evil.example" does.
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or not target.isprintable()):
         return url_for("home.home")
     return target
 
