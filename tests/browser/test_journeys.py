@@ -160,3 +160,49 @@ def test_inbox_read_and_transcript(browser, platform, acme):
     download = requests.get(csv, cookies=cookies, timeout=10)
     assert download.status_code == 200 and download.headers["Content-Type"].startswith("text/csv")
     assert "Retro clinic" in download.text
+
+
+def test_an_organisation_admin_manages_keys_and_webhooks(browser, platform, acme):
+    from tests.support.receiver import receiver
+
+    with receiver() as hooks:
+        browser.sign_in(acme, "boss", admin=True).press("Your organisation's integrations").accessible()
+        browser.fill("What it is for", "HR sync")
+        browser.field("events:read").click()
+        browser.press("Issue key").accessible()
+        secret = browser.field("The secret of API key HR sync").get_attribute("value")
+        assert secret.startswith("cpk_") and platform.call("GET", "/v1/events", secret).status_code == 200
+        browser.fill("Address", hooks.url).fill("Event types", "commonplace.notifications.*")
+        browser.press("Register endpoint").accessible()
+        assert browser.driver.find_element("id", "shown-secret").get_attribute("value").startswith("whsec_")
+        browser.press(hooks.url).accessible()
+        browser.press("Send a test")
+        until(lambda: hooks.got(200), 20, what="the ping at the receiver")
+        page = browser.driver.current_url.split("?")[0].removeprefix(platform.web)
+        until(lambda: "webhook.ping" in browser.open(page).text, 15, what="the delivery in the log")
+        browser.press("Rotate secret").accessible()
+        assert browser.field("The new signing secret").get_attribute("value").startswith("whsec_")
+        browser.open("/admin").press("Revoke HR sync")
+        assert platform.call("GET", "/v1/events", secret).status_code == 401
+
+
+def test_every_other_page_passes_axe(with_javascript, platform, acme):
+    browser = with_javascript
+    olga = acme.user("olga")
+    community = _guild(platform, acme, "pat", review="none")
+    workshop = schedule(platform, olga, community["id"], title="Axe clinic")
+    artifact = platform.call("POST", f"/v1/communities/{community['id']}/artifacts", olga, {
+        "kind": "guide", "title": "Checked", "body": "One\n\ntwo"}).json()
+    platform.call("PUT", f"/v1/artifacts/{artifact['id']}", olga, {"title": "Checked", "body": "One\n\nthree",
+                                                                   "base_revision": 1})
+    browser.sign_in(acme, "olga", admin=True)
+    for path in (f"/communities/{community['id']}/members", f"/communities/{community['id']}/join-requests",
+                 f"/communities/{community['id']}/knowledge", f"/communities/{community['id']}/review",
+                 f"/communities/{community['id']}/workshops/new", f"/workshops/{workshop['id']}/edit",
+                 f"/artifacts/{artifact['id']}/edit", f"/artifacts/{artifact['id']}/diff?from=1&to=2",
+                 "/communities/new", "/settings", "/inbox/preferences", "/admin", "/transcript?from=2020-01-01",
+                 "/knowledge", "/no-such-page"):
+        browser.open(path).accessible()
+    browser.open(f"/communities/{community['id']}/workshops/new")
+    browser.fill("Title", "").press("Schedule workshop").accessible()
+    assert browser.driver.title.startswith("Error:") and "There is a problem" in browser.text
