@@ -1,7 +1,7 @@
 """Organisation administration, for its admins: API keys (issued, shown once, revoked), webhook
 endpoints (registered with their secret shown once, each with its delivery log, redelivery, a
 test ping, a new secret, enabled again), and a community's partner organisations."""
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from web.api import ApiError

@@ -2,9 +2,29 @@
 listed in an error summary ("There is a problem") at the top, each linking to its field, the
 same words inline, and "Error:" in the page title. Forms carry ``novalidate``: the server's
 messages are the ones people see."""
+import re
+
 from flask_babel import gettext as _
 
-from web.api import ApiError
+
+def _human(message):
+    """The API's message about a field as a sentence for the person who filled it in."""
+    rules = ((r"^Missing data for required field\.$", lambda m: _("Enter something here")),
+             (r"^Shorter than minimum length 1\.$", lambda m: _("Enter something here")),
+             (r"^Field may not be null\.$", lambda m: _("Enter something here")),
+             (r"^Length must be between \d+ and (\d+)\.$", lambda m: _("Use %(n)s characters or fewer", n=m.group(1))),
+             (r"^Longer than maximum length (\d+)\.$", lambda m: _("Use %(n)s characters or fewer", n=m.group(1))),
+             (r"^Not a valid integer\.$", lambda m: _("Enter a whole number")),
+             (r"^Not a valid number\.$", lambda m: _("Enter a number")),
+             (r"^Not a valid (date)?time\.$|^Not a valid datetime\.$", lambda m: _("Enter a date and time")),
+             (r"^Must be one of: .*\.$", lambda m: _("Choose one of the options")),
+             (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$",
+              lambda m: _("Enter a number from %(low)s to %(high)s", low=m.group(1), high=m.group(2))))
+    for pattern, say in rules:
+        found = re.match(pattern, message)
+        if found:
+            return say(found)
+    return message[:1].upper() + message[1:]
 
 
 class Refused:
@@ -14,7 +34,7 @@ class Refused:
         self.fields = {}
         if error is not None:
             for name, messages in (error.fields or {}).items():
-                self.fields[name] = "; ".join(_flatten(messages))
+                self.fields[name] = "; ".join(_human(text) for text in _flatten(messages))
             self.message = error.message
         if fields:
             self.fields.update(fields)
@@ -39,7 +59,3 @@ def _flatten(messages):
     if isinstance(messages, list):
         return [text for value in messages for text in _flatten(value)]
     return [str(messages)]
-
-
-def refused(error: ApiError):
-    return Refused(error)

@@ -60,3 +60,23 @@ def test_sign_in_sends_people_only_to_this_site(target, safe):
     app.add_url_rule("/", "home.home", lambda: "")
     with app.test_request_context():
         assert (safe_next(target) == target) is safe
+
+
+@pytest.mark.parametrize("api,person", [
+    ("Missing data for required field.", "Enter something here"),
+    ("Length must be between 1 and 200.", "Use 200 characters or fewer"),
+    ("Not a valid integer.", "Enter a whole number"),
+    ("Must be one of: open, approval.", "Choose one of the options"),
+    ("only members of the community may write its knowledge", "Only members of the community may write its knowledge"),
+])
+def test_the_apis_field_messages_become_sentences_for_people(api, person):
+    from flask import Flask
+    from flask_babel import Babel
+
+    from web.forms import Refused
+    from web.api import ApiError
+
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        assert Refused(ApiError(400, "invalid", "the input is not valid", {"title": [api]})).of("title") == person
