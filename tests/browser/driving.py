@@ -4,7 +4,7 @@ with axe-core for serious or critical violations."""
 import contextlib
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -31,6 +31,17 @@ def start_chromium(profile, javascript=True):
         # driver's (axe-core, reading the page's state) still run.
         driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     return driver
+
+
+def _gone(element):
+    """Whether ``element`` is no longer in the page (the browser has gone on to the next one)."""
+    try:
+        element.tag_name
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:  # Chromium, for a node of a document already replaced
+        return "does not belong to the document" in str(error) or "no such element" in str(error)
+    return False
 
 
 def _literal(text):
@@ -92,14 +103,30 @@ class Browser:
         return False
 
     def press(self, name):
-        """Click the button or link ``name`` and wait for what it loads (a page, or an htmx swap)."""
-        before = self.driver.current_url
+        """Click the button or link ``name`` and wait for what it loads: the next page, or (with
+        JavaScript, on an htmx-enhanced control) the swap."""
         element = self.control(name)
+        swapped = self.javascript and self.driver.execute_script(
+            "return !!arguments[0].closest('[hx-get],[hx-post]')", element)
+        page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.settle(before)
+        self.settle(None if swapped else page)
         return self
 
-    def settle(self, before=None):
+    def enter(self, element):
+        """Press Enter on ``element`` (the keyboard's click) and wait as ``press`` does."""
+        swapped = self.javascript and self.driver.execute_script(
+            "return !!arguments[0].closest('[hx-get],[hx-post]')", element)
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.send_keys(Keys.ENTER)
+        self.settle(None if swapped else page)
+        return self
+
+    def settle(self, page=None):
+        """Wait until ``page`` (the document before a click) is gone and the next one loaded, and
+        no htmx request is under way."""
+        if page is not None:
+            until(lambda: _gone(page), 20, 0.05, what="the next page")
         if self.javascript:
             until(lambda: self.driver.execute_script(
                 "return !document.querySelector('.htmx-request') && document.readyState === 'complete'"),
@@ -108,8 +135,9 @@ class Browser:
 
     def submit(self, label):
         """Type Enter in the field ``label`` (how a keyboard sends a form)."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
         self.field(label).send_keys(Keys.ENTER)
-        self.settle()
+        self.settle(page)
         return self
 
     # keyboard alone

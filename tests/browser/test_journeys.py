@@ -127,8 +127,8 @@ def test_a_refused_form_says_what_is_wrong_and_changes_nothing(browser, platform
     assert "There is a problem" in summary.text
     link = summary.find_element("css selector", "a")
     assert link.get_attribute("href").endswith("#field-title") or link.get_attribute("href").endswith("#field-body")
-    if browser.javascript:  # focus goes to the summary
-        assert browser.driver.switch_to.active_element == summary
+    if browser.javascript:  # focus goes to the summary (autofocus, applied once the page has rendered)
+        until(lambda: browser.driver.switch_to.active_element == summary, 5, 0.05, what="the summary focused")
     assert platform.call("GET", f"/v1/communities/{community['id']}/artifacts", acme.user("hal")).json()["items"] == []
 
 

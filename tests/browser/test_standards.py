@@ -22,17 +22,15 @@ def test_the_keyboard_alone_signs_in_joins_and_registers_with_focus_always_visib
     browser.tab_to("Organisation").send_keys(acme.slug)
     browser.tab_to("User").send_keys(f"kim@{acme.slug}")
     assert browser.focused_outline() != ["none", "0px", "none"]
-    browser.tab_to("Sign in").send_keys("\n")
-    browser.settle()
+    browser.enter(browser.tab_to("Sign in"))
     assert browser.heading == "What needs you"
     browser.open(f"/communities/{community['id']}")
     join = browser.tab_to("Join")
     assert browser.focused_outline() != ["none", "0px", "none"]
-    join.send_keys("\n")
-    browser.settle()
+    browser.enter(join)
     assert "You belong to this community" in browser.text
     browser.open(f"/workshops/{workshop['id']}")
-    browser.tab_to("Register").send_keys("\n")
+    browser.enter(browser.tab_to("Register"))
     until(lambda: "You have a seat" in browser.text, 10, what="the seat, by keyboard")
     # htmx swapped the seat panel; the live region says what happened, for screen readers.
     live = browser.driver.find_element("id", "live")
