@@ -60,7 +60,7 @@ class DiffQuerySchema(Schema):
 class StandardRequestSchema(Schema):
     topic = OneLine(required=True, min_length=1, max_length=100,
                     metadata={"description": "what the artifact is the standard practice for"})
-    supersedes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+    supersedes = OneLine(load_default=None, allow_none=True, max_length=64,
                                metadata={"description": "the topic's standard until now, which this replaces"})
 
 
@@ -155,7 +155,7 @@ class RevisionSummarySchema(Schema):
 class SearchQuerySchema(RankedPageQuerySchema):
     q = OneLine(load_default="", max_length=500, metadata={
         "description": 'words (all must match), "a phrase", a prefix* — or nothing, to browse by filters'})
-    community = fields.String(validate=validate.Length(max=64))
+    community = OneLine(max_length=64)
     kind = fields.String(validate=validate.OneOf(KINDS))
     tag = OneLine(max_length=40)
     status = fields.String(validate=validate.OneOf(STATUSES))

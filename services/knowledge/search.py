@@ -26,7 +26,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from commonplace.clock import now
-from commonplace.errors import Invalid, ServiceUnavailable
+from commonplace.errors import ServiceUnavailable, Unprocessable
 from commonplace.registry import reindex_request
 from commonplace.rpc import rpc
 from commonplace.storage import StoreClient
@@ -141,7 +141,7 @@ class SearchIndex:
         only by the community's managers and, while a member, their author (``seen["user_id"]``)."""
         expression = match_expression(q) if q else ""
         if q and not expression:
-            raise Invalid("the query has no words to search for", {"q": ["no words"]})
+            raise Unprocessable("the query has no words to search for", {"q": ["no words"]})
         where = ["a.community_id IN (SELECT value FROM json_each(:visible))",
                  "(a.shared = 1"
                  " OR a.community_id IN (SELECT value FROM json_each(:managed))"

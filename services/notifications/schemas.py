@@ -44,7 +44,7 @@ class FeedQuerySchema(Schema):
                            metadata={"description": "the cursor of the last event read; 0 or none: the oldest kept"})
     type = fields.String(validate=[validate.Length(max=200), validate.Regexp(TYPE_PATTERN)],
                          metadata={"description": "an event type, or a pattern ending in .* (commonplace.events.*)"})
-    community = fields.String(validate=validate.Length(max=64))
+    community = OneLine(max_length=64)
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
@@ -77,7 +77,7 @@ class WebhookCreateSchema(Schema):
     url = WebAddress(required=True, metadata={"description": "where events are POSTed (http or https)"})
     event_types = fields.List(EventTypePattern(), required=True, validate=validate.Length(min=1, max=20),
                               metadata={"description": "event types or patterns: commonplace.events.*, commonplace.*"})
-    communities = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=None,
+    communities = fields.List(OneLine(min_length=1, max_length=64), load_default=None,
                               allow_none=True, validate=validate.Length(max=100),
                               metadata={"description": "only these communities' events; none: all of them"})
     description = OneLine(load_default="", max_length=500)
@@ -93,7 +93,7 @@ class WebhookUpdateSchema(Schema):
 
     url = WebAddress()
     event_types = fields.List(EventTypePattern(), validate=validate.Length(min=1, max=20))
-    communities = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
+    communities = fields.List(OneLine(min_length=1, max_length=64), allow_none=True,
                               validate=validate.Length(max=100))
     description = OneLine(max_length=500)
     enabled = JsonBoolean(metadata={"description": "true re-enables an endpoint that was disabled"})
