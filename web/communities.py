@@ -49,6 +49,35 @@ def create():
     return redirect(url_for("communities.community", community_id=community["id"]))
 
 
+@blueprint.get("/<community_id>/settings")
+def settings(community_id):
+    community = api().get(f"/v1/communities/{community_id}")
+    form = {**community, "tags": ", ".join(community.get("tags") or [])}
+    return render_template("communities/settings.html", section="communities", community=community, form=form,
+                           refused=None)
+
+
+@blueprint.post("/<community_id>/settings")
+def save_settings(community_id):
+    form = request.form
+    body = {"name": form.get("name", ""), "domain": form.get("domain", ""), "description": form.get("description", ""),
+            "tags": [t.strip() for t in form.get("tags", "").split(",") if t.strip()],
+            "visibility": form.get("visibility", ""), "join_policy": form.get("join_policy", ""),
+            "knowledge_review": form.get("knowledge_review", "")}
+    try:
+        api().patch(f"/v1/communities/{community_id}", body)
+    except ApiError as error:
+        community = api().get(f"/v1/communities/{community_id}")
+        return render_template("communities/settings.html", section="communities", community=community, form=form,
+                               refused=Refused(error)), error.status
+    return redirect(url_for("communities.community", community_id=community_id, done="changed"))
+
+
+@blueprint.post("/<community_id>/archive")
+def archive(community_id):
+    return _act(community_id, lambda: api().post(f"/v1/communities/{community_id}/archive"), "archived")
+
+
 @blueprint.get("/<community_id>")
 def community(community_id):
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()

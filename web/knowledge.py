@@ -125,6 +125,17 @@ def act(artifact_id, action):
     return redirect(url_for("knowledge.artifact", artifact_id=artifact_id, done=action))
 
 
+@blueprint.post("/artifacts/<artifact_id>/standard")
+def standardise(artifact_id):
+    form = request.form
+    body = {"topic": form.get("topic", ""), "supersedes": form.get("supersedes", "").strip() or None}
+    try:
+        api().post(f"/v1/artifacts/{artifact_id}/standard", body)
+    except ApiError as error:
+        return _artifact_page(artifact_id, Refused(error), error.status)
+    return redirect(url_for("knowledge.artifact", artifact_id=artifact_id, done="standard"))
+
+
 @blueprint.get("/artifacts/<artifact_id>/edit")
 def edit(artifact_id):
     artifact = api().get(f"/v1/artifacts/{artifact_id}")

@@ -206,3 +206,23 @@ def test_every_other_page_passes_axe(with_javascript, platform, acme):
     browser.open(f"/communities/{community['id']}/workshops/new")
     browser.fill("Title", "").press("Schedule workshop").accessible()
     assert browser.driver.title.startswith("Error:") and "There is a problem" in browser.text
+
+
+def test_a_manager_sets_the_community_up_and_marks_its_standard(browser, platform, acme):
+    community = _guild(platform, acme, review="none")
+    olga = acme.user("olga")
+    artifact = platform.call("POST", f"/v1/communities/{community['id']}/artifacts", olga, {
+        "kind": "best_practice", "title": "Estimate in ranges", "body": "Never a single number."}).json()
+    platform.call("POST", f"/v1/artifacts/{artifact['id']}/publish", olga)
+    browser.sign_in(acme, "olga").open(f"/artifacts/{artifact['id']}")
+    browser.fill("The standard practice for", "Estimation").press("Make standard").accessible()
+    assert "Standard for Estimation" in browser.text
+    browser.open(f"/communities/{community['id']}")
+    assert "the standard for Estimation" in browser.text
+    browser.press("Community settings").accessible()
+    browser.fill("Description", "Where estimates are made honest.").fill("Publishing knowledge", "required")
+    browser.press("Save settings").accessible()
+    assert "Where estimates are made honest." in browser.text
+    assert platform.call("GET", f"/v1/communities/{community['id']}", olga).json()["knowledge_review"] == "required"
+    browser.press("Community settings").press("Archive community")
+    assert "Archived: read only" in browser.text
