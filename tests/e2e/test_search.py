@@ -127,10 +127,12 @@ def test_another_organisation_finds_nothing_until_it_is_a_partner(platform, worl
     assert _search(platform, world["globex"].user("gus"), q="capacity")["items"] == []
 
 
-def test_bad_searches_are_400(platform, world):
+def test_bad_searches_are_400_and_one_without_words_422(platform, world):
     cat = world["acme"].user("cat")
-    for params in ({"q": "***"}, {"kind": "rumour"}, {"cursor": "bm90IGEgY3Vyc29y"}, {"limit": 0}):
+    for params in ({"kind": "rumour"}, {"cursor": "bm90IGEgY3Vyc29y"}, {"limit": 0}):
         assert platform.call("GET", "/v1/search", cat, params=params).status_code == 400, params
+    wordless = platform.call("GET", "/v1/search", cat, params={"q": "***"})
+    assert wordless.status_code == 422 and "no words" in wordless.json()["error"]["message"]
 
 
 def test_reindex_rebuilds_every_replica_from_the_store(platform, world):
