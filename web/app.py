@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from commonplace.metrics import WEB_REQUESTS, WEB_SECONDS
 from commonplace.storage import connect
 from web import formatting
-from web.api import Api, ApiError, Unavailable
+from web.api import Api, ApiError, Unavailable, pooled_connections
 from web.sessions import Sessions, StoredSessionInterface
 
 log = logging.getLogger("commonplace.web")
@@ -41,6 +41,7 @@ def create_app(settings):
     sessions.prepare()
     app.extensions["commonplace_sessions"] = sessions
     app.session_interface = StoredSessionInterface(sessions, settings)
+    http = pooled_connections()
     CSRFProtect(app)
     Babel(app, locale_selector=lambda: request.accept_languages.best_match(LOCALES) or "en",
           timezone_selector=lambda: session.get("timezone") or "UTC")
@@ -56,7 +57,7 @@ def create_app(settings):
     @app.before_request
     def begin():
         g.started, g.request_id = time.perf_counter(), uuid.uuid4().hex
-        g.api = Api(settings["GATEWAY_URL"], session.get("token"), g.request_id)
+        g.api = Api(settings["GATEWAY_URL"], session.get("token"), g.request_id, http)
         g.me = session.get("user")
         if g.me is None and request.endpoint not in PUBLIC:
             return redirect(url_for("signin.sign_in_page", next=request.full_path.rstrip("?")))
@@ -89,7 +90,7 @@ def create_app(settings):
     def health():
         """Ready once the API answers (whatever it says of its services)."""
         try:
-            Api(settings["GATEWAY_URL"]).request("GET", "/openapi.json")
+            g.api.holding(None).request("GET", "/openapi.json")
         except (Unavailable, ApiError):
             return {"status": "unavailable"}, 503
         return {"status": "ok"}

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from commonplace import tokens
-from web.api import Api, ApiError
+from web.api import ApiError
 from web.forms import Refused
 
 blueprint = Blueprint("signin", __name__)
@@ -51,7 +51,7 @@ def sign_in():
         hours = settings["SESSION_LIFETIME_HOURS"]
         token = tokens.mint(settings["JWT_SECRET"], settings["JWT_ISSUER"], user_id=user, organisation=organisation,
                             roles=roles, name=user, lifetime=datetime.timedelta(hours=hours))
-        api = Api(settings["GATEWAY_URL"], token, g.request_id)
+        api = g.api.holding(token)
         try:
             api.get(f"/v1/organisations/{organisation}")
             me = api.get("/v1/me")

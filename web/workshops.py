@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.api import Api, ApiError
+from web.api import ApiError
 from web.forms import Refused
 from web.parts import api, parts
 
@@ -108,8 +108,7 @@ def calendar_feed(workshop_id):
 def feed(community_id):
     """A community's calendar feed for calendar apps, which send a calendar token in the address
     (they cannot send a session cookie); passed on to the API as it came."""
-    settings = current_app.config["SETTINGS"]
-    answer = Api(settings["GATEWAY_URL"]).request(
+    answer = g.api.holding(None).request(
         "GET", f"/v1/communities/{community_id}/calendar.ics?access_token={request.args.get('access_token', '')}",
         accept="text/calendar")
     return Response(answer.content, mimetype="text/calendar")
