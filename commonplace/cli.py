@@ -84,6 +84,10 @@ def token(args):
     settings = config.load()
     if not args.org and "platform_admin" not in args.role:
         sys.exit("--org is required unless --role platform_admin")
+    if args.platform:
+        print(_identity(settings, "issue_token", user_id=args.user, organisation=args.org, roles=args.role,
+                        name=args.name, email=args.email)["token"])
+        return
     signed = tokens.mint(
         settings["JWT_SECRET"], settings["JWT_ISSUER"], user_id=args.user,
         organisation=args.org, roles=args.role, name=args.name, email=args.email,
@@ -195,6 +199,27 @@ def reindex(args):
     sys.exit(f"no {args.service} replica reported a rebuilt index within {args.wait} s")
 
 
+def _identity(settings, method, **kwargs):
+    """The identity service's answer to ``method``, asked over the broker."""
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    try:
+        with ServiceRpcProxy("identity", settings, timeout=10) as identity:
+            return getattr(identity, method)(**kwargs)
+    except Exception as failure:  # noqa: BLE001 - said as it is, to an operator at a terminal
+        sys.exit(f"the identity service did not answer: {type(failure).__name__}: {failure}")
+
+
+def keys(args):
+    settings = config.load()
+    if args.action == "rotate":
+        made = _identity(settings, "rotate_signing_key", algorithm=args.algorithm)
+        print(f"new {made['alg']} key {made['kid']}: published now, signs from {made['active_from']}")
+        return
+    for key in _identity(settings, "signing_keys")["keys"]:
+        print(f"{key['kid']}  {key['alg']}")
+
+
 def ensure_broker(args):
     settings = config.load()
     try:
@@ -236,14 +261,22 @@ def main(argv=None):
     run_parser.add_argument("services", nargs="+", choices=registry.names())
     run_parser.set_defaults(func=run)
 
-    token_parser = commands.add_parser("token", help="print a signed bearer token")
+    token_parser = commands.add_parser("token", help="print a signed bearer token (a development token unless --platform)")
     token_parser.add_argument("--user", required=True)
     token_parser.add_argument("--org")
     token_parser.add_argument("--role", action="append", default=[], choices=list(tokens.ROLES))
     token_parser.add_argument("--name")
     token_parser.add_argument("--email")
     token_parser.add_argument("--hours", type=float, default=12)
+    token_parser.add_argument("--platform", action="store_true",
+                              help="a platform token, signed by the identity service's key, for ACCESS_TOKEN_MINUTES "
+                                   "(accepted where development tokens are not)")
     token_parser.set_defaults(func=token)
+
+    keys_parser = commands.add_parser("keys", help="the platform's signing keys: list them, or rotate")
+    keys_parser.add_argument("action", choices=["list", "rotate"])
+    keys_parser.add_argument("--algorithm", choices=["RS256", "ES256"], help="of the new key (default SIGNING_ALGORITHM)")
+    keys_parser.set_defaults(func=keys)
 
     seed_parser = commands.add_parser("seed", help="create a demo organisation and community")
     seed_parser.add_argument("--org", default="demo")

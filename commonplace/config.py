@@ -29,6 +29,19 @@ def _queue_type(value):
     return value
 
 
+def _signing_algorithm(value):
+    if value not in ("RS256", "ES256"):
+        raise ValueError("must be RS256 or ES256")
+    return value
+
+
+def _access_token_minutes(value):
+    minutes = float(value)
+    if not 0 < minutes <= 15:
+        raise ValueError("must be more than 0 and at most 15")
+    return minutes
+
+
 # name: (default, converter, description). The README's configuration table mirrors this.
 SETTINGS = {
     "AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", str, "RabbitMQ broker"),
@@ -36,8 +49,13 @@ SETTINGS = {
                         "classic or quorum: the type of the domain-event and dead-letter queues"),
     "STORE_URI": ("file://./var/store", str,
                   "mongodb://… for MongoDB; file://PATH for the embedded store; memory:// for tests"),
-    "JWT_SECRET": (DEFAULT_JWT_SECRET, str, "HS256 key that signs bearer tokens"),
-    "JWT_ISSUER": ("commonplace", str, "expected `iss` of bearer tokens"),
+    "JWT_SECRET": (DEFAULT_JWT_SECRET, str, "HS256 key that signs development tokens"),
+    "JWT_ISSUER": ("commonplace", str, "`iss` of the platform's tokens (platform-signed and development)"),
+    "SIGNING_ALGORITHM": ("RS256", _signing_algorithm, "RS256 or ES256: the kind of key the platform signs "
+                          "its tokens with (made at first start and by `commonplace keys rotate`)"),
+    "SIGNING_KEY_NOTICE_SECONDS": (120.0, float, "seconds a new signing key is published before it signs, "
+                                   "so that every gateway knows it first"),
+    "ACCESS_TOKEN_MINUTES": (15.0, _access_token_minutes, "minutes a platform access token lasts (at most 15)"),
     "GATEWAY_ADDRESS": ("127.0.0.1:8000", str, "host:port the HTTP gateway listens on"),
     "MAX_BODY_BYTES": (1024 * 1024, int, "largest accepted request body"),
     "RPC_TIMEOUT": (5.0, float, "seconds the gateway waits for a service before answering 504"),

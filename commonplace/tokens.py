@@ -1,11 +1,22 @@
-"""Bearer tokens: HS256 JWTs that carry who the actor is.
+"""Bearer tokens: JWTs that carry who the actor is.
+
+Two kinds, with one set of claims:
+
+- **platform tokens**, signed by one of the platform's own keys (RS256 or ES256, named by the
+  header's ``kid``). The identity service holds the private keys and signs; the gateway verifies
+  with the public ones, which anyone may read at ``/.well-known/jwks.json``. Their header's
+  ``typ`` is ``at+jwt`` and they carry ``jti`` and ``client_id`` (RFC 9068).
+- **development tokens**, HS256 with the shared ``JWT_SECRET`` (``commonplace token``, the
+  development sign-in, the tests), accepted only where development tokens are switched on.
 
 Claims: ``sub`` (the person within their organisation), ``org`` (organisation slug), ``name``,
-``email`` (one address, or it is taken as none), ``roles`` (a subset of platform_admin, org_admin), ``iss``, ``aud`` = commonplace,
-``exp`` (required). The actor's ``user_id`` is ``"<org>:<sub>"`` (``commonplace.actor``).
+``email`` (one address, or it is taken as none), ``roles`` (a subset of platform_admin, org_admin),
+``iss``, ``aud`` = commonplace, ``exp`` (required), ``iat``, ``scope`` (a scoped token: calendar
+feeds only). The actor's ``user_id`` is ``"<org>:<sub>"`` (``commonplace.actor``).
 """
 import datetime
 import time
+import uuid
 
 import jwt
 
@@ -14,15 +25,35 @@ from commonplace.errors import Unauthenticated
 from commonplace.text import email_address
 
 AUDIENCE = "commonplace"
-ALGORITHM = "HS256"
+ALGORITHM = "HS256"  # development tokens
+PLATFORM_ALGORITHMS = ("RS256", "ES256")
+PLATFORM_TOKEN_TYPE = "at+jwt"
+CLIENT_ID = "commonplace"
 
 
 CALENDAR_SCOPE = "calendar"
+CALENDAR_LIFETIME = datetime.timedelta(days=365)  # the longest a platform token lasts
 
 
 def mint(secret, issuer, *, user_id, organisation=None, roles=(), name=None, email=None,
          lifetime=datetime.timedelta(hours=12), scope=None):
-    """Sign a token for ``user_id``. A ``scope`` limits it to that use (``calendar``: feeds only)."""
+    """A development token for ``user_id``. A ``scope`` limits it to that use (``calendar``:
+    feeds only)."""
+    claims = _claims(issuer, user_id, organisation, roles, name, email, lifetime, scope)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def mint_signed(key, issuer, *, user_id, organisation=None, roles=(), name=None, email=None,
+                lifetime, scope=None):
+    """A platform token for ``user_id``, signed by ``key`` (``{"kid", "alg", "private"}``, the
+    private key in PEM)."""
+    claims = _claims(issuer, user_id, organisation, roles, name, email, lifetime, scope)
+    claims.update(jti=uuid.uuid4().hex, client_id=CLIENT_ID)
+    return jwt.encode(claims, key["private"], algorithm=key["alg"],
+                      headers={"kid": key["kid"], "typ": PLATFORM_TOKEN_TYPE})
+
+
+def _claims(issuer, user_id, organisation, roles, name, email, lifetime, scope):
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; roles are {', '.join(ROLES)}")
@@ -35,52 +66,75 @@ def mint(secret, issuer, *, user_id, organisation=None, roles=(), name=None, ema
         claims["org"] = organisation
     if scope:
         claims["scope"] = scope
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return claims
 
 
 def verify(secret, issuer, token, scope=None):
-    """Return the ``Actor`` a valid token names; raise ``Unauthenticated`` for anything else.
-
-    A scoped token is accepted only where that ``scope`` is asked for, and only a scoped token
-    is accepted there.
-    """
-    return _verified(secret, issuer, token, scope)[0]
+    """Return the ``Actor`` a valid development token names; raise ``Unauthenticated`` for
+    anything else."""
+    return Verifier(issuer, development_secret=secret).verify(token, scope)
 
 
 class Verifier:
     """Verifies tokens, remembering each verified one until it expires.
 
+    ``platform_keys`` finds the platform's public key of a ``kid`` (``commonplace.jwks.KeySet``);
+    ``development_secret`` is None where development tokens are refused, whatever their secret.
+
     A token is an immutable signed string: the same string verifies the same way until its
     ``exp``, so checking its signature again on every request buys nothing. Refused tokens
     are not remembered. At most ``size`` tokens are kept; beyond that the memory starts over.
+
+    A scoped token is accepted only where that ``scope`` is asked for, and only a scoped token
+    is accepted there.
     """
 
-    def __init__(self, secret, issuer, size=10_000):
-        self.secret, self.issuer, self.size = secret, issuer, size
+    def __init__(self, issuer, *, development_secret=None, platform_keys=None, size=10_000):
+        self.issuer, self.development_secret, self.platform_keys = issuer, development_secret, platform_keys
+        self.size = size
         self._verified = {}  # (token, scope) -> (actor, exp)
 
     def verify(self, token, scope=None):
         known = self._verified.get((token, scope))
         if known is not None and known[1] > time.time():
             return known[0]
-        actor, expires = _verified(self.secret, self.issuer, token, scope)
+        actor, expires = _actor_of(self._claims(token), scope)
         if len(self._verified) >= self.size:
             self._verified.clear()
         self._verified[(token, scope)] = (actor, expires)
         return actor
 
+    def _claims(self, token):
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"the token is not valid: {error}") from None
+        algorithm = header.get("alg")
+        if algorithm == ALGORITHM:
+            if self.development_secret is None:
+                raise Unauthenticated("development tokens (HS256) are not accepted here")
+            return _decoded(token, self.development_secret, ALGORITHM, self.issuer)
+        if algorithm in PLATFORM_ALGORITHMS and self.platform_keys is not None:
+            key = self.platform_keys.key(header.get("kid"))
+            if key is None or key.algorithm_name != algorithm:
+                raise Unauthenticated("the token is not signed by a key of this platform")
+            return _decoded(token, key.key, algorithm, self.issuer)
+        raise Unauthenticated(f"the token is not valid: tokens signed with {algorithm!r} are not accepted")
 
-def _verified(secret, issuer, token, scope):
-    """(actor, exp as a timestamp) of a valid token; ``Unauthenticated`` for anything else."""
+
+def _decoded(token, key, algorithm, issuer):
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
-        )
+        return jwt.decode(token, key, algorithms=[algorithm], audience=AUDIENCE, issuer=issuer,
+                          options={"require": ["exp", "sub", "iss", "aud"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired") from None
     except jwt.InvalidTokenError as error:
         raise Unauthenticated(f"the token is not valid: {error}") from None
+
+
+def _actor_of(claims, scope):
+    """(actor, exp as a timestamp) of a token's verified claims; ``Unauthenticated`` when they do
+    not name an actor or the token is not for this use."""
     if claims.get("scope") != scope:
         raise Unauthenticated(
             f"this token is for {claims['scope']} feeds only" if claims.get("scope")

@@ -22,14 +22,17 @@ from eventlet import wsgi
 from eventlet.event import Event
 from nameko.exceptions import BadRequest
 from nameko.extensions import SharedExtension
+from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
+from commonplace.jwks import KeySet, KeySetUnavailable
 from commonplace.errors import (
-    HeadersTooLarge, Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, Unauthenticated,
+    HeadersTooLarge, Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, ServiceUnavailable,
+    Unauthenticated,
 )
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from gateway.api_keys import presented_api_key, verifying_api_key
@@ -40,6 +43,9 @@ log = logging.getLogger("commonplace.gateway")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# The platform's own key set is asked of the identity service again (when a token names a key
+# not yet seen) at most this often: a call costs little, and a new key is taken within it.
+PLATFORM_KEYS_REFETCH = 1.0
 
 
 def idempotency_request(request, body):
@@ -144,11 +150,25 @@ class JsonWebServer(WebServer):
 
 
 class Credentials(SharedExtension):
-    """The gateway's one token verifier, which remembers the tokens it has verified."""
+    """The gateway's one token verifier, which remembers the tokens it has verified: platform
+    tokens, with the public keys the identity service publishes (fetched as ``commonplace.jwks``
+    says), and development tokens while ``AUTH_DEV_TOKENS`` allows them."""
 
     def setup(self):
         config = self.container.config
-        self.verifier = tokens.Verifier(config["JWT_SECRET"], config["JWT_ISSUER"])
+        self.verifier = tokens.Verifier(
+            config["JWT_ISSUER"], development_secret=config["JWT_SECRET"] if config["AUTH_DEV_TOKENS"] else None,
+            platform_keys=KeySet("the platform", self._platform_keys, refetch_every=PLATFORM_KEYS_REFETCH))
+
+    def _platform_keys(self):
+        # A worker's proxy is not to be had here, before any worker: a call of its own, made
+        # only when the keys are stale or a token names one not yet seen.
+        try:
+            with ServiceRpcProxy("identity", self.container.config,
+                                 timeout=self.container.config["RPC_TIMEOUT"]) as identity:
+                return identity.signing_keys(), None
+        except Exception as failure:  # noqa: BLE001 - whatever it was, the keys are not to be had now
+            raise KeySetUnavailable(f"the identity service did not answer ({type(failure).__name__})") from None
 
 
 def bearer_actor(request, verifier, query_token_scope=None):
@@ -161,7 +181,10 @@ def bearer_actor(request, verifier, query_token_scope=None):
         scheme, token, scope = "bearer", request.args.get("access_token", ""), query_token_scope
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
-    return verifier.verify(token.strip(), scope=scope)
+    try:
+        return verifier.verify(token.strip(), scope=scope)
+    except KeySetUnavailable as failure:
+        raise ServiceUnavailable(f"tokens cannot be verified right now: {failure}") from None
 
 
 class JsonEndpoint(HttpRequestHandler):

@@ -35,6 +35,7 @@ BODY_ERROR_STATUSES = {
 TAGS = {
     "organisations": "Organisations registered on the platform",
     "people": "Who the platform takes the caller to be",
+    "identity": "Signing in: the platform's keys, organisations' identity providers, provisioning",
     "communities": "Communities of practice: create, find, change, archive, federate with partners",
     "members": "Joining, leaving, roles, join requests and invitations",
     "workshops": "Workshops and peer-learning sessions a community schedules, and its calendar",

@@ -1,7 +1,4 @@
 """Workshops, registrations, attendance, credits and calendars: the events service."""
-import datetime
-
-from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
 from commonplace import tokens
@@ -11,15 +8,6 @@ from gateway.entrypoints import endpoint
 from gateway.openapi import page_of
 from gateway.routes import Routes
 from services.events import schemas as es
-
-CALENDAR_TOKEN_DAYS = 365
-
-
-class CalendarTokenSchema(Schema):
-    token = fields.String()
-    expires_at = fields.DateTime()
-    scope = fields.String()
-
 
 class WorkshopRoutes(Routes):
     events = ServiceRpc("events")
@@ -46,19 +34,6 @@ class WorkshopRoutes(Routes):
     def community_calendar(self, request, community_id):
         return Response(self.events.calendar(community_id=community_id),
                         mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=calendar.ics"})
-
-    @endpoint("POST", "/v1/me/calendar-token", status=201, response=CalendarTokenSchema,
-              tag="workshops", summary="A long-lived token that can only read calendar feeds")
-    def calendar_token(self, request):
-        actor = self.current_actor()
-        lifetime = datetime.timedelta(days=CALENDAR_TOKEN_DAYS)
-        token = tokens.mint(
-            self.config["JWT_SECRET"], self.config["JWT_ISSUER"], user_id=actor.sub,
-            organisation=actor.organisation, roles=actor.roles, lifetime=lifetime,
-            scope=tokens.CALENDAR_SCOPE,
-        )
-        expires_at = datetime.datetime.now(datetime.timezone.utc) + lifetime
-        return {"token": token, "expires_at": expires_at.isoformat(), "scope": tokens.CALENDAR_SCOPE}
 
     @endpoint("GET", "/v1/workshops/<workshop_id>/calendar.ics", tag="workshops",
               media={"text/calendar": "the workshop as an RFC 5545 calendar"},

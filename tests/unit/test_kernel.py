@@ -179,22 +179,22 @@ def test_cli_token_prints_a_verifiable_token_alone_on_its_last_line(capsys, monk
 def test_verifier_remembers_a_verified_token_until_it_expires(monkeypatch):
     import time
 
-    verifier = tokens.Verifier("s", "commonplace")
+    verifier = tokens.Verifier("commonplace", development_secret="s")
     token = tokens.mint("s", "commonplace", user_id="ann", organisation="acme",
                         lifetime=datetime.timedelta(seconds=1))
     assert verifier.verify(token).user_id == "acme:ann"
     with monkeypatch.context() as patched:
-        patched.setattr(tokens, "_verified", lambda *args: pytest.fail("verified again"))
+        patched.setattr(tokens, "_decoded", lambda *args: pytest.fail("verified again"))
         assert verifier.verify(token).user_id == "acme:ann"
     with pytest.raises(Unauthenticated):
-        tokens.Verifier("other", "commonplace").verify(token)
+        tokens.Verifier("commonplace", development_secret="other").verify(token)
     time.sleep(1.1)
     with pytest.raises(Unauthenticated):
         verifier.verify(token)
 
 
 def test_verifier_remembers_per_scope():
-    verifier = tokens.Verifier("s", "commonplace")
+    verifier = tokens.Verifier("commonplace", development_secret="s")
     feed = tokens.mint("s", "commonplace", user_id="ann", organisation="acme", scope="calendar")
     assert verifier.verify(feed, scope="calendar").user_id == "acme:ann"
     with pytest.raises(Unauthenticated):

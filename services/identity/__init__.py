@@ -1,0 +1,1 @@
+"""Who a person is, however they prove it."""
