@@ -88,6 +88,12 @@ SETTINGS = {
     "AUTH_DEV_TOKENS": (True, _boolean, "development sign-in and HS256 development tokens allowed"),
     "SESSION_IDLE_MINUTES": (120.0, float, "minutes without a request after which a session ends"),
     "SESSION_LIFETIME_HOURS": (12.0, float, "hours after sign-in at which a session ends, however active"),
+    "IDENTITY_PROVIDER_ALLOWED_HOSTS": ("", str, "hosts and CIDRs an identity provider may be at though "
+                                        "private or loopback, and over plain http"),
+    "IDENTITY_PROVIDER_TIMEOUT": (5.0, float, "seconds an identity provider has to answer the platform"),
+    "IDENTITY_PROVIDER_KEYS_REFETCH": (30.0, float, "seconds between fetches of a provider's keys caused "
+                                       "by a token signed with a key it did not publish before"),
+    "SIGN_IN_MINUTES": (10.0, float, "minutes a person has to come back from their provider with a sign-in"),
 }
 
 

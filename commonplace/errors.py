@@ -125,10 +125,18 @@ class ServiceTimeout(ServiceOutage):
     code = "service_timeout"
 
 
+class UpstreamFailed(ServiceOutage):
+    """Something outside the platform that the request needs (an organisation's identity
+    provider) did not answer, or not as the specifications say; the message says which."""
+
+    status = 502
+    code = "upstream_failed"
+
+
 # So that a service's NotFound comes back from an RPC call as NotFound, not RemoteError.
 for _error in (
     PlatformError, DomainError, Invalid, Unauthenticated, Forbidden, NotFound, NotAllowed,
     Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceOutage,
-    ServiceUnavailable, ServiceTimeout,
+    ServiceUnavailable, ServiceTimeout, UpstreamFailed,
 ):
     deserialize_to_instance(_error)

@@ -22,9 +22,11 @@ REGISTRY = (
     Process("notifications", "services.notifications.service:NotificationsService",
             events="services.notifications.domain_events", metrics_port=9104,
             records=("api_keys", "webhooks")),
-    # Who a person is: the platform's signing keys and the tokens they sign.
-    Process("identity", "services.identity.service:IdentityService", metrics_port=9105,
-            records=("signing_keys",)),
+    # Who a person is: the platform's signing keys and the tokens they sign, organisations'
+    # identity providers, sign-ins and sessions, the people they name.
+    Process("identity", "services.identity.service:IdentityService",
+            events="services.identity.domain_events", metrics_port=9105,
+            records=("signing_keys", "identity_providers", "sessions", "people")),
     Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
     # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
     Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",

@@ -1,7 +1,8 @@
 """The identity service: who a person is, however they prove it.
 
 It holds the platform's signing keys and signs the platform's tokens (the gateway only verifies
-them, with the public keys this service publishes).
+them, with the public keys this service publishes); organisations' identity providers; sign-ins
+through them and the sessions they start; the people they name.
 """
 import datetime
 
@@ -9,13 +10,19 @@ from nameko.dependency_providers import Config
 
 from commonplace import tokens
 from commonplace.actor import CurrentActor
+from commonplace.boundary import dump, load
 from commonplace.clock import now
+from commonplace.errors import Unprocessable, UpstreamFailed
 from commonplace.health import HealthCheck
+from commonplace.jwks import KeySetUnavailable
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
-from commonplace.rpc import rpc
+from commonplace.rpc import ServiceRpc, rpc
 from commonplace.storage import Storage
-from services.identity import keys
+from services.identity import domain, keys
+from services.identity import schemas as s
+from services.identity.id_tokens import IdTokenRefused, verify_id_token
+from services.identity.providers import OpenIdProviders, ProviderFailed
 from services.identity.store import IdentityRepository
 
 
@@ -27,6 +34,8 @@ class IdentityService(HealthCheck):
     actor = CurrentActor()
     metrics = Metrics()
     config = Config()
+    providers = OpenIdProviders()
+    membership = ServiceRpc("membership")
 
     # signing keys
 
@@ -60,6 +69,148 @@ class IdentityService(HealthCheck):
         self.store.retire_keys(keys.retirement([k for k in kept], at, notice, tokens.CALENDAR_LIFETIME))
         self.store.drop_keys(keys.expired(kept, at))
         return {"kid": key["_id"], "alg": key["alg"], "active_from": key["active_from"].isoformat()}
+
+    def _access_token(self, person):
+        lifetime = datetime.timedelta(minutes=self.config["ACCESS_TOKEN_MINUTES"])
+        token = tokens.mint_signed(self._signer(), self.config["JWT_ISSUER"], user_id=person["sub"],
+                                   organisation=person["organisation"], roles=person["roles"],
+                                   name=person["name"], email=person["email"], lifetime=lifetime)
+        return token, now() + lifetime
+
+    def _minutes(self, setting):
+        return datetime.timedelta(minutes=self.config[setting])
+
+    # identity providers
+
+    @rpc
+    def set_identity_provider(self, organisation, fields):
+        data = load(s.IdentityProviderSetSchema, fields)
+        actor = self.actor()
+        domain.require_admin(actor, organisation)
+        self.membership.get_organisation(slug=organisation)  # NotFound for none (its owner says)
+        stored = self.store.provider(organisation)
+        others = [p for p in self.store.live_providers() if p["_id"] != organisation]
+        domain.require_distinct(organisation, data["issuer"], data["email_domains"], others)
+        try:
+            endpoints = domain.endpoints_of(data["issuer"], self.providers.discover(data["issuer"]))
+            self.providers.check_keys(endpoints["jwks_uri"])
+        except ProviderFailed as failed:
+            raise Unprocessable(f"the provider's discovery document could not be had: {failed}",
+                                       {"issuer": [str(failed)]}) from None
+        document, events = domain.set_provider(actor, organisation, data, endpoints, stored, now())
+        self.store.save_provider(document, events)
+        return dump(s.IdentityProviderSchema, domain.shown(document, self.config["PUBLIC_URL"]))
+
+    @rpc
+    def get_identity_provider(self, organisation):
+        domain.require_admin(self.actor(), organisation)
+        provider = domain.require_provider(self.store.provider(organisation))
+        return dump(s.IdentityProviderSchema, domain.shown(provider, self.config["PUBLIC_URL"]))
+
+    @rpc
+    def remove_identity_provider(self, organisation):
+        domain.require_admin(self.actor(), organisation)
+        provider = domain.require_provider(self.store.provider(organisation))
+        changes, events = domain.remove_provider(self.actor(), provider, now())
+        self.store.update_provider(organisation, changes, events)
+        return dump(s.IdentityProviderSchema, domain.shown({**provider, **changes}, self.config["PUBLIC_URL"]))
+
+    # signing in
+
+    @rpc
+    def begin_sign_in(self, fields):
+        """Where to send the browser to sign in with an organisation's provider (named, or the
+        one of an email address's domain), and the code verifier that alone completes it."""
+        data = load(s.SignInStartSchema, fields)
+        by_email = "email" in data
+        provider = domain.require_sign_in_provider(
+            self.store.provider_for_domain(domain.domain_of(data["email"])) if by_email
+            else self.store.provider(data["organisation"]), "email" if by_email else "organisation")
+        at = now()
+        self.store.drop_sign_ins_before(at)
+        document, url, verifier = domain.begin_sign_in(provider, self.config["PUBLIC_URL"], data["next"], at,
+                                                       self._minutes("SIGN_IN_MINUTES"))
+        self.store.add_sign_in(document)
+        return dump(s.SignInStartedSchema, {"authorization_url": url, "state": document["_id"],
+                                            "code_verifier": verifier, "expires_at": document["expires_at"]})
+
+    @rpc
+    def complete_sign_in(self, state, fields):
+        """The session a provider's answer to a sign-in starts, with its first access token."""
+        data = load(s.SignInCompleteSchema, fields)
+        at = now()
+        domain.require_sign_in(self.store.sign_in(state), data["code_verifier"], at)
+        sign_in = self.store.complete_sign_in(state, at)
+        domain.require_sign_in(sign_in and {**sign_in, "completed_at": None}, data["code_verifier"], at)
+        provider = domain.require_same_provider(self.store.provider(sign_in["organisation"]), sign_in)
+        domain.require_issuer_parameter(provider, data.get("iss"))
+        claims, id_token = self._proven_claims(provider, sign_in, data)
+        person = domain.person_of(provider, claims)
+        self._provision(person, at)
+        session, secret, events = domain.new_session(person, provider, id_token, at, self._minutes("SESSION_IDLE_MINUTES"),
+                                                     datetime.timedelta(hours=self.config["SESSION_LIFETIME_HOURS"]))
+        self.store.add_session(session, events)
+        token, expires_at = self._access_token(person)
+        return dump(s.SessionTokenSchema, {"session": secret, "access_token": token, "expires_at": expires_at,
+                                           "session_expires_at": session["expires_at"], "person": person,
+                                           "next": sign_in["next"]})
+
+    def _proven_claims(self, provider, sign_in, data):
+        """(the claims the provider vouches for, the ID token): the code redeemed, the ID token
+        verified, and what it lacks of what the settings read taken from userinfo."""
+        endpoints = provider["endpoints"]
+        try:
+            answer = self.providers.redeem_code(endpoints, provider["client_id"], provider["client_secret"],
+                                                data["code"], data["code_verifier"],
+                                                domain.redirect_uri(self.config["PUBLIC_URL"]))
+            if not isinstance(answer.get("id_token"), str):
+                raise IdTokenRefused("the provider gave no ID token")
+            claims = verify_id_token(answer["id_token"], self.providers.key_set(endpoints["jwks_uri"]),
+                                     issuer=provider["issuer"], client_id=provider["client_id"],
+                                     nonce=sign_in["nonce"], offered=endpoints["id_token_signing_algorithms"])
+            if (domain.claims_missing(provider, claims) and endpoints.get("userinfo_endpoint")
+                    and isinstance(answer.get("access_token"), str)):
+                more = self.providers.userinfo(endpoints["userinfo_endpoint"], answer["access_token"])
+                if more.get("sub") == claims["sub"]:  # OpenID Connect Core §5.3.2: else not theirs
+                    claims = {**more, **claims}
+        except ProviderFailed as failed:
+            raise UpstreamFailed(f"the sign-in could not be completed: {failed}") from None
+        except KeySetUnavailable as failure:
+            raise UpstreamFailed(f"the provider's keys could not be had: {failure}") from None
+        return claims, answer["id_token"]
+
+    def _provision(self, person, at):
+        stored = self.store.person(person["user_id"])
+        document, events = domain.provision(person, stored, at, "sign_in")
+        if not self.store.save_person(document, events):
+            document, events = domain.provision(person, self.store.person(person["user_id"]), at, "sign_in")
+            self.store.save_person(document, events)
+
+    # sessions
+
+    @rpc
+    def session_token(self, fields):
+        """A new access token for the holder of a session's secret, while the session lasts."""
+        key = domain.session_key(load(s.SessionSecretSchema, fields)["session"])
+        at = now()
+        session = domain.require_session(self.store.session(key), at)
+        domain.require_active(self.store.person(session["user_id"]))
+        self.store.use_session(key, domain.session_used(session, at, self._minutes("SESSION_IDLE_MINUTES")))
+        token, expires_at = self._access_token(session["person"])
+        return dump(s.SessionTokenSchema, {"access_token": token, "expires_at": expires_at,
+                                           "session_expires_at": session["expires_at"], "person": session["person"]})
+
+    @rpc
+    def end_session(self, fields):
+        """End a session (signing out); where the browser may end its provider's session too."""
+        key = domain.session_key(load(s.SessionSecretSchema, fields)["session"])
+        session = self.store.session(key)
+        if session is None or session["ended_at"] is not None:
+            return dump(s.SessionEndedSchema, {"end_session_url": None})
+        url = domain.end_session_url(self.store.provider(session["organisation"]), session, self.config["PUBLIC_URL"])
+        changes, events = domain.end_session(session, now(), "signed_out")
+        self.store.end_session(key, changes, events)
+        return dump(s.SessionEndedSchema, {"end_session_url": url})
 
     # tokens
 

@@ -1,17 +1,33 @@
 """The identity service's collections.
 
-signing_keys  _id = the key's kid (its RFC 7638 thumbprint); ``generation`` (unique) orders
-              them, and makes two replicas that both make the first key keep one.
+signing_keys        _id = the key's kid (its RFC 7638 thumbprint); ``generation`` (unique) orders
+                    them, and makes two replicas that both make the first key keep one.
+identity_providers  _id = the organisation's slug; one provider each (a removed one keeps its
+                    document, without its secret, for the event that says so).
+sign_ins            _id = the sign-in's ``state``; completed once (a condition on ``completed_at``).
+sessions            _id = the SHA-256 of the session's secret.
+people              _id = the person's id, ``<organisation>:<user claim>``.
 """
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+
+from commonplace.outbox import push_events, strip_outbox, with_events
 
 
 class IdentityRepository:
     def __init__(self, db):
         self.signing_keys = db["signing_keys"]
+        self.identity_providers = db["identity_providers"]
+        self.sign_ins = db["sign_ins"]
+        self.sessions = db["sessions"]
+        self.people = db["people"]
 
     def prepare(self):
         self.signing_keys.create_index("generation", unique=True)
+        self.identity_providers.create_index("issuer")
+        self.sign_ins.create_index("expires_at")
+        self.sessions.create_index("user_id")
+        self.sessions.create_index("expires_at")
 
     def ping(self):
         self.signing_keys.find_one({"_id": ""})
@@ -36,3 +52,71 @@ class IdentityRepository:
     def drop_keys(self, kids):
         if kids:
             self.signing_keys.delete_many({"_id": {"$in": list(kids)}})
+
+    # identity providers
+
+    def provider(self, organisation):
+        return strip_outbox(self.identity_providers.find_one({"_id": organisation}))
+
+    def live_providers(self, query=None):
+        return [strip_outbox(d) for d in self.identity_providers.find({**(query or {}), "removed_at": None})]
+
+    def provider_for_domain(self, domain):
+        return strip_outbox(self.identity_providers.find_one({"email_domains": domain, "removed_at": None}))
+
+    def save_provider(self, document, events):
+        self.identity_providers.update_one({"_id": document["_id"]}, push_events({"$set": document}, events),
+                                           upsert=True)
+
+    def update_provider(self, organisation, changes, events):
+        self.identity_providers.update_one({"_id": organisation}, push_events({"$set": changes}, events))
+
+    # sign-ins
+
+    def add_sign_in(self, document):
+        self.sign_ins.insert_one(document)
+
+    def sign_in(self, state):
+        return self.sign_ins.find_one({"_id": state})
+
+    def complete_sign_in(self, state, now):
+        """The sign-in, now marked completed; None when it already was (a code is used once)."""
+        return self.sign_ins.find_one_and_update({"_id": state, "completed_at": None},
+                                                 {"$set": {"completed_at": now}},
+                                                 return_document=ReturnDocument.AFTER)
+
+    def drop_sign_ins_before(self, moment):
+        self.sign_ins.delete_many({"expires_at": {"$lt": moment}})
+
+    # people
+
+    def person(self, user_id):
+        return strip_outbox(self.people.find_one({"_id": user_id}))
+
+    def save_person(self, document, events):
+        """Store the person as seen now; False when they were provisioned meanwhile (by another
+        sign-in or the directory), whose document then stands."""
+        if events:
+            try:
+                self.people.insert_one(with_events(document, events))
+            except DuplicateKeyError:
+                return False
+            return True
+        self.people.update_one({"_id": document["_id"]}, {"$set": document})
+        return True
+
+    # sessions
+
+    def add_session(self, document, events):
+        self.sessions.insert_one(with_events(document, events))
+
+    def session(self, key):
+        return strip_outbox(self.sessions.find_one({"_id": key}))
+
+    def use_session(self, key, changes):
+        self.sessions.update_one({"_id": key, "ended_at": None}, {"$set": changes})
+
+    def end_session(self, key, changes, events):
+        """Whether this call ended it (not: it had ended already)."""
+        result = self.sessions.update_one({"_id": key, "ended_at": None}, push_events({"$set": changes}, events))
+        return result.modified_count == 1

@@ -41,6 +41,10 @@ EXAMPLES = {
     "RecoverSchema": {"since": "2030-01-01T00:00:00Z"},
     "WebhookCreateSchema": {"url": "https://hooks.example.org/x", "event_types": ["commonplace.*"]},
     "WebhookUpdateSchema": {"enabled": True},
+    "IdentityProviderSetSchema": {"issuer": "https://login.acme.example", "client_id": "c", "client_secret": "s"},
+    "SignInStartSchema": {"organisation": "acme"},
+    "SignInCompleteSchema": {"code": "c", "code_verifier": "v" * 43},
+    "SessionSecretSchema": {"session": "s" * 43},
 }
 QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}}  # query schemas with required parameters
 PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")

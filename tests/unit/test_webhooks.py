@@ -8,7 +8,7 @@ from standardwebhooks import Webhook
 from commonplace.errors import Invalid, NotFound
 from services.notifications.integrations import domain
 from services.notifications.integrations.sending import WebhookSender, signed_headers
-from services.notifications.integrations.targets import PinnedClient, Refused, allowed_targets, check_target
+from commonplace.targets import PinnedClient, Refused, allowed_targets, check_target
 from tests.support.platform import free_port
 from tests.support.receiver import Receiver
 from tests.unit.conftest import actor

@@ -15,7 +15,7 @@ from commonplace.pagination import PageQuerySchema, page
 from commonplace.rpc import rpc
 from services.notifications import schemas as s
 from services.notifications.integrations import domain
-from services.notifications.integrations.targets import Refused, allowed_targets, check_target
+from commonplace.targets import Refused, allowed_targets, check_target
 
 RETENTION_CHECK_SECONDS = 3600
 

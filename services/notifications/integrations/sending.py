@@ -22,7 +22,7 @@ from commonplace.envelope import STRUCTURED_CONTENT_TYPE
 from commonplace.leased_jobs import LeasedJobSender
 from services.notifications.integrations import domain
 from services.notifications.integrations.store import IntegrationsRepository
-from services.notifications.integrations.targets import PinnedClient, Refused, allowed_targets, resolve
+from commonplace.targets import PinnedClient, Refused, allowed_targets, resolve
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,12 @@
-"""Where a webhook may point, never at the platform's own network, and reaching it only there.
+"""Where the platform may send a request on someone's say-so (a webhook's URL, an identity
+provider's endpoints), never at its own network, and reaching it only there.
 
 A URL whose host resolves to an address that is not globally routable (private, loopback,
 link-local, shared address space such as 100.64.0.0/10, which holds cloud metadata services, the
 IETF's 192.0.0.0/24, documentation and reserved ranges, multicast; IPv4 and IPv6 alike) is
 refused, at registration and again before every attempt, unless the host, or a network holding
-its address, is in ``WEBHOOK_ALLOWED_HOSTS`` (comma-separated: ``hooks.internal, 10.2.0.0/16``).
+its address, is in the allowed list (a setting: ``WEBHOOK_ALLOWED_HOSTS``,
+``IDENTITY_PROVIDER_ALLOWED_HOSTS``; comma-separated: ``hooks.internal, 10.2.0.0/16``).
 
 A name can be pointed elsewhere between a check and a connection (DNS rebinding: a public
 address for the check, 127.0.0.1 for the connection). So an attempt resolves the name once,
@@ -26,7 +28,7 @@ class Refused(Exception):
 
 
 def allowed_targets(setting):
-    """(host names, networks) of ``WEBHOOK_ALLOWED_HOSTS``."""
+    """(host names, networks) of an allowed-hosts setting."""
     names, networks = set(), []
     for entry in filter(None, (part.strip() for part in setting.split(","))):
         try:
@@ -106,15 +108,15 @@ def resolve(url, allowed):
 
 
 def check_target(url, allowed):
-    """Raise Refused unless ``url`` resolves only to addresses a webhook may reach (a host named
-    in ``WEBHOOK_ALLOWED_HOSTS`` is not resolved: it may be reachable only from where it is
+    """Raise Refused unless ``url`` resolves only to addresses that may be reached (a host named
+    in the allowed list is not resolved: it may be reachable only from where it is
     used)."""
     if _parts(url)[1] not in allowed[0]:
         resolve(url, allowed)
 
 
 class PinnedClient:
-    """POSTs to a ``Target``'s address, keeping a few connections open per address and host."""
+    """Requests to a ``Target``'s address, keeping a few connections open per address and host."""
 
     POOLS_KEPT = 256
 
@@ -140,10 +142,14 @@ class PinnedClient:
         self.pools.move_to_end(key)
         return pool
 
-    def post(self, target, body, headers, timeout):
-        """(status, the answer's text) of one POST; urllib3's ``HTTPError`` or an ``OSError``
-        when there is no answer."""
-        response = self._pool(target, timeout).urlopen(
-            "POST", target.path, body=body, headers={**headers, "Host": target.host_header},
+    def request(self, method, target, body, headers, timeout):
+        """The answer (urllib3's, read) to one request; urllib3's ``HTTPError`` or an
+        ``OSError`` when there is none."""
+        return self._pool(target, timeout).urlopen(
+            method, target.path, body=body, headers={**headers, "Host": target.host_header},
             redirect=False, retries=False, preload_content=True)
+
+    def post(self, target, body, headers, timeout):
+        """(status, the answer's text) of one POST."""
+        response = self.request("POST", target, body, headers, timeout)
         return response.status, response.data.decode("utf-8", "replace")

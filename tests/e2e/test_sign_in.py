@@ -1,0 +1,205 @@
+"""Signing in with an organisation's own OpenID provider (a real one, node-oidc-provider), over
+plain HTTP as the web app does it: two organisations with their own issuers, with development
+tokens switched off as in production."""
+import contextlib
+
+import jwt
+import pytest
+import requests
+
+from tests.support.oidc import running_provider, through_provider
+from tests.support.platform import Platform
+from tests.support.polling import until
+
+ACCOUNTS = {"ann": {"name": "Ann Admin", "email": "ann@acme.example", "groups": ["cp-admins", "staff"]},
+            "bob": {"name": "Bob", "email": "bob@acme.example", "groups": ["staff"]}}
+
+
+@pytest.fixture(scope="module")
+def world(amqp_uri, tmp_path_factory):
+    """Membership, identity and the gateway (development tokens off), two providers, and the
+    organisations acme and globex, each with an admin's platform token."""
+    root = tmp_path_factory.mktemp("sign-in")
+    platform = Platform(root, amqp_uri, AUTH_DEV_TOKENS="false", SIGNING_KEY_NOTICE_SECONDS="0",
+                        IDENTITY_PROVIDER_ALLOWED_HOSTS="127.0.0.1", IDENTITY_PROVIDER_KEYS_REFETCH="1")
+    callback = platform.web + "/auth/callback"
+    with contextlib.ExitStack() as stack:
+        stack.callback(platform.close)
+        acme = stack.enter_context(running_provider(root, "acme", "acme.example", callback, ACCOUNTS))
+        globex = stack.enter_context(running_provider(root, "globex", "globex.example", callback,
+                                                      algorithms=("ES256",), auth_method="client_secret_post"))
+        for name in ("membership", "identity", "gateway"):
+            platform.start(name)
+        platform.wait_healthy(services=["membership", "identity"])
+        root_token = platform.call("POST", "/v1/sessions/end", None, {"session": "x" * 43})  # the route is public
+        assert root_token.status_code == 200
+        admin = _operator_token(platform, "root", roles="platform_admin")
+        for slug in ("acme", "globex"):
+            assert platform.call("POST", "/v1/organisations", admin, {"name": slug.title(), "slug": slug}).status_code == 201
+        yield {"platform": platform, "acme": acme, "globex": globex, "admin": admin}
+
+
+def _operator_token(platform, user, roles=None, org=None):
+    import subprocess
+    import sys
+    args = ["token", "--user", user, "--platform"] + (["--role", roles] if roles else []) + (["--org", org] if org else [])
+    done = subprocess.run([sys.executable, "-m", "commonplace.cli", *args], env=platform.env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def register(world, org, provider, token=None, **extra):
+    body = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret,
+            "email_domains": [f"{org}.example"], "admin_groups": ["cp-admins"],
+            "scopes": ["openid", "email", "profile", "groups"], **extra}
+    return world["platform"].call("PUT", f"/v1/organisations/{org}/identity-provider", token or world["admin"], body)
+
+
+def sign_in(world, login, **start):
+    """(the started sign-in, the callback's query) of ``login`` through their provider's pages."""
+    platform = world["platform"]
+    started = platform.call("POST", "/v1/sign-ins", None, start)
+    assert started.status_code == 201, started.text
+    started = started.json()
+    query = through_provider(requests.Session(), started["authorization_url"], login, platform.web + "/auth/callback")
+    return started, query
+
+
+def complete(world, started, query, **change):
+    body = {"code": query.get("code", ""), "code_verifier": started["code_verifier"], **change}
+    if "iss" in query:
+        body.setdefault("iss", query["iss"])
+    return world["platform"].call("POST", f"/v1/sign-ins/{query.get('state', started['state'])}/complete", None, body)
+
+
+@pytest.fixture(scope="module")
+def registered(world):
+    assert register(world, "acme", world["acme"]).status_code == 200
+    assert register(world, "globex", world["globex"]).status_code == 200
+    return world
+
+
+def test_an_admin_registers_the_provider_and_never_sees_its_secret_again(world):
+    saved = register(world, "acme", world["acme"])
+    assert saved.status_code == 200, saved.text
+    shown = world["platform"].call("GET", "/v1/organisations/acme/identity-provider", world["admin"]).json()
+    assert shown["issuer"] == world["acme"].issuer and shown["client_secret_set"] is True
+    assert world["acme"].client_secret not in saved.text + str(shown)
+    assert shown["redirect_uri"] == world["platform"].web + "/auth/callback"
+    assert shown["endpoints"]["token_endpoint_auth_method"] == "client_secret_basic"
+    assert shown["claims"] == {"user": "sub", "name": "name", "email": "email", "groups": "groups"}
+
+
+def test_a_provider_that_cannot_be_discovered_is_422_saying_why(world):
+    platform = world["platform"]
+    before = platform.call("GET", "/v1/organisations/globex/identity-provider", world["admin"]).status_code
+    for issuer, why in ((world["acme"].issuer + "/elsewhere", "answered 404"),
+                        ("http://127.0.0.1:9", "did not answer"),
+                        ("https://203.0.113.9", "not a public address")):
+        refused = register(world, "globex", world["globex"], issuer=issuer)
+        assert refused.status_code == 422 and why in refused.json()["error"]["message"], (issuer, refused.text)
+    # the issuer a document names must be the one registered, exactly
+    refused = register(world, "globex", world["globex"], issuer=world["globex"].issuer + "/")
+    assert refused.status_code == 422 and "names the issuer" in refused.text
+    assert platform.call("GET", "/v1/organisations/globex/identity-provider", world["admin"]).status_code == before
+
+
+def test_only_the_organisations_admins_manage_its_provider(registered):
+    platform = registered["platform"]
+    bob = _operator_token(platform, "bob", org="acme")
+    other_admin = _operator_token(platform, "gus", roles="org_admin", org="globex")
+    assert register(registered, "acme", registered["acme"], token=bob).status_code == 403
+    assert register(registered, "acme", registered["acme"], token=other_admin).status_code == 403
+    assert platform.call("GET", "/v1/organisations/acme/identity-provider", other_admin).status_code == 403
+    assert register(registered, "nowhere", registered["acme"]).status_code == 404
+
+
+def test_an_issuer_serves_two_organisations_only_when_their_domains_tell_them_apart(registered):
+    platform = registered["platform"]
+    assert platform.call("POST", "/v1/organisations", registered["admin"], {"name": "Initech", "slug": "initech"}).status_code == 201
+    clash = register(registered, "initech", registered["acme"], email_domains=["acme.example"])
+    assert clash.status_code == 409
+    nameless = register(registered, "initech", registered["acme"], email_domains=[])
+    assert nameless.status_code == 409
+    assert register(registered, "initech", registered["acme"], email_domains=["initech.example"]).status_code == 200
+    assert platform.call("DELETE", "/v1/organisations/initech/identity-provider", registered["admin"]).status_code == 200
+    assert platform.call("GET", "/v1/organisations/initech/identity-provider", registered["admin"]).status_code == 404
+
+
+def test_a_person_signs_in_with_their_provider_and_gets_platform_tokens(registered):
+    platform = registered["platform"]
+    started, query = sign_in(registered, "ann", email="ann@acme.example")
+    assert started["authorization_url"].startswith(registered["acme"].issuer)
+    signed_in = complete(registered, started, query)
+    assert signed_in.status_code == 201, signed_in.text
+    session = signed_in.json()
+    token = session["access_token"]
+    header, claims = jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+    assert header["typ"] == "at+jwt" and claims["exp"] - claims["iat"] <= 15 * 60
+    me = platform.call("GET", "/v1/me", token).json()
+    assert (me["user_id"], me["name"], me["email"], me["roles"]) == ("acme:ann", "Ann Admin", "ann@acme.example", ["org_admin"])
+    assert session["session"] not in str(platform.call("GET", "/v1/me", token).json())
+    again = platform.call("POST", "/v1/sessions/token", None, {"session": session["session"]})
+    assert again.status_code == 200 and again.json()["person"]["user_id"] == "acme:ann"
+    ended = platform.call("POST", "/v1/sessions/end", None, {"session": session["session"]})
+    assert ended.status_code == 200 and ended.json()["end_session_url"].startswith(registered["acme"].issuer + "/session/end")
+    assert platform.call("POST", "/v1/sessions/token", None, {"session": session["session"]}).status_code == 401
+
+
+def test_a_member_outside_the_admin_groups_is_no_admin(registered):
+    started, query = sign_in(registered, "bob", organisation="acme")
+    person = complete(registered, started, query).json()["person"]
+    assert person["user_id"] == "acme:bob" and person["roles"] == []
+
+
+def test_the_second_organisation_signs_in_with_its_own_issuer_and_post_authentication(registered):
+    started, query = sign_in(registered, "gus", email="gus@globex.example")
+    assert started["authorization_url"].startswith(registered["globex"].issuer)
+    signed_in = complete(registered, started, query)
+    assert signed_in.status_code == 201, signed_in.text
+    assert signed_in.json()["person"]["user_id"] == "globex:gus"
+
+
+def test_a_code_is_used_once_and_a_sign_in_completes_once(registered):
+    started, query = sign_in(registered, "bob", organisation="acme")
+    assert complete(registered, started, query).status_code == 201
+    assert complete(registered, started, query).status_code == 401
+
+
+def test_a_wrong_state_or_verifier_is_refused_and_leaves_the_sign_in_usable(registered):
+    started, query = sign_in(registered, "bob", organisation="acme")
+    wrong_state = complete(registered, started, {**query, "state": "x" * 43})
+    assert wrong_state.status_code == 401
+    other = registered["platform"].call("POST", "/v1/sign-ins", None, {"organisation": "acme"}).json()
+    stolen = complete(registered, started, query, code_verifier=other["code_verifier"])
+    assert stolen.status_code == 401 and "elsewhere" in stolen.json()["error"]["message"]
+    assert complete(registered, started, query).status_code == 201
+
+
+def test_a_callback_naming_another_issuer_is_refused(registered):
+    started, query = sign_in(registered, "bob", organisation="acme")
+    mixed_up = complete(registered, started, query, iss=registered["globex"].issuer)
+    assert mixed_up.status_code == 401 and "another provider" in mixed_up.text
+
+
+def test_no_sign_in_starts_for_an_unknown_organisation_or_domain(registered):
+    platform = registered["platform"]
+    for start in ({"organisation": "nowhere"}, {"email": "eve@nowhere.example"}):
+        assert platform.call("POST", "/v1/sign-ins", None, start).status_code == 404
+    assert platform.call("POST", "/v1/sign-ins", None, {"email": "not an address"}).status_code == 422
+    assert platform.call("POST", "/v1/sign-ins", None, {"organisation": "acme", "email": "a@acme.example"}).status_code == 400
+
+
+def test_a_key_rotated_at_the_provider_is_taken_without_a_restart(registered):
+    started, query = sign_in(registered, "bob", organisation="acme")
+    assert complete(registered, started, query).status_code == 201
+    old = {k["kid"] for k in registered["acme"].jwks()["keys"]}
+    registered["acme"].rotate()
+    assert not old & {k["kid"] for k in registered["acme"].jwks()["keys"]}
+
+    def signs_in():
+        began, back = sign_in(registered, "bob", organisation="acme")
+        return complete(registered, began, back).status_code == 201
+    # the first try may come within the refetch interval (1 s here) of the last fetch
+    until(signs_in, timeout=10, interval=0.5, what="a sign-in with the provider's new key")
