@@ -28,7 +28,8 @@ log = logging.getLogger("commonplace.web")
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-PUBLIC = {"signin.sign_in_page", "signin.sign_in", "static", "health", "metrics", "workshops.feed"}
+PUBLIC = {"signin.sign_in_page", "signin.sign_in", "signin.login", "signin.callback", "signin.logout", "static",
+          "health", "metrics", "workshops.feed"}
 LOCALES = ["en"]
 
 
@@ -59,6 +60,8 @@ def create_app(settings):
         g.started, g.request_id = time.perf_counter(), uuid.uuid4().hex
         g.api = Api(settings["GATEWAY_URL"], session.get("token"), g.request_id, http)
         g.me = session.get("user")
+        if g.me is not None and not signin.renew_token():
+            g.me = None
         if g.me is None and request.endpoint not in PUBLIC:
             return redirect(url_for("signin.sign_in_page", next=request.full_path.rstrip("?")))
 

@@ -205,6 +205,6 @@ class Browser:
         self.fill("Organisation", org.slug).fill("User", f"{name}@{org.slug}")
         if admin:
             self.field("Sign in as an organisation admin").click()
-        self.press("Sign in")
+        self.press("Sign in as this user")
         assert "Sign in" not in self.driver.title, self.text
         return self

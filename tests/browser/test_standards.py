@@ -22,7 +22,7 @@ def test_the_keyboard_alone_signs_in_joins_and_registers_with_focus_always_visib
     browser.tab_to("Organisation").send_keys(acme.slug)
     browser.tab_to("User").send_keys(f"kim@{acme.slug}")
     assert browser.focused_outline() != ["none", "0px", "none"]
-    browser.enter(browser.tab_to("Sign in"))
+    browser.enter(browser.tab_to("Sign in as this user"))
     assert browser.heading == "What needs you"
     browser.open(f"/communities/{community['id']}")
     join = browser.tab_to("Join")
@@ -84,7 +84,7 @@ def test_headers_cookies_csrf_and_where_sign_in_leads(platform, acme):
     # Signing out ends the session on the server: the old cookie opens nothing.
     token = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
     old = session.cookies.get("commonplace_session")
-    session.post(platform.web + "/sign-out", data={"csrf_token": token})
+    session.post(platform.web + "/auth/logout", data={"csrf_token": token})
     stale = requests.get(platform.web + "/", cookies={"commonplace_session": old}, allow_redirects=False)
     assert stale.status_code == 302 and "/sign-in" in stale.headers["Location"]
 

@@ -2,6 +2,8 @@
 plain HTTP as the web app does it: two organisations with their own issuers, with development
 tokens switched off as in production."""
 import contextlib
+import re
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -28,11 +30,9 @@ def world(amqp_uri, tmp_path_factory):
         acme = stack.enter_context(running_provider(root, "acme", "acme.example", callback, ACCOUNTS))
         globex = stack.enter_context(running_provider(root, "globex", "globex.example", callback,
                                                       algorithms=("ES256",), auth_method="client_secret_post"))
-        for name in ("membership", "identity", "gateway"):
+        for name in ("membership", "identity", "gateway", "web"):
             platform.start(name)
         platform.wait_healthy(services=["membership", "identity"])
-        root_token = platform.call("POST", "/v1/sessions/end", None, {"session": "x" * 43})  # the route is public
-        assert root_token.status_code == 200
         admin = _operator_token(platform, "root", roles="platform_admin")
         for slug in ("acme", "globex"):
             assert platform.call("POST", "/v1/organisations", admin, {"name": slug.title(), "slug": slug}).status_code == 201
@@ -203,3 +203,58 @@ def test_a_key_rotated_at_the_provider_is_taken_without_a_restart(registered):
         return complete(registered, began, back).status_code == 201
     # the first try may come within the refetch interval (1 s here) of the last fetch
     until(signs_in, timeout=10, interval=0.5, what="a sign-in with the provider's new key")
+
+
+# the web app's side: a browser without JavaScript, as plain HTTP
+
+def web_sign_in(registered, login, **asked):
+    """A browser session signed in to the web app as ``login``, and the page it landed on."""
+    web, browser = registered["platform"].web, requests.Session()
+    started = browser.get(web + "/auth/login", params=asked, allow_redirects=False)
+    assert started.status_code == 303, started.text
+    query = through_provider(browser, started.headers["Location"], login, web + "/auth/callback")
+    back = browser.get(web + "/auth/callback?" + urlencode(query), allow_redirects=False)
+    assert back.status_code == 303, back.text
+    return browser, back.headers["Location"]
+
+
+def test_a_browser_signs_in_through_the_web_app_lands_where_it_was_going_and_signs_out(registered):
+    web = registered["platform"].web
+    browser, landed = web_sign_in(registered, "ann", email="ann@acme.example", next="/communities")
+    assert landed == "/communities"
+    page = browser.get(web + "/communities")
+    assert page.status_code == 200 and "Sign out" in page.text
+    assert 'href="/admin"' in page.text  # an org admin, by her group
+    cookie = next(c for c in browser.cookies if c.name == "commonplace_session")
+    assert cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # loopback: plain http
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    out = browser.post(web + "/auth/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert out.status_code == 303 and out.headers["Location"].startswith(registered["acme"].issuer + "/session/end")
+    assert "id_token_hint=" in out.headers["Location"]
+    again = browser.get(web + "/communities", allow_redirects=False)
+    assert again.status_code == 302 and "/sign-in" in again.headers["Location"]
+
+
+def test_next_never_leads_off_the_site(registered):
+    for target in ("https://evil.example/", "//evil.example", "/\\evil.example"):
+        _, landed = web_sign_in(registered, "bob", organisation="acme", next=target)
+        assert landed == "/", target
+
+
+def test_a_callback_this_browser_did_not_start_is_a_clear_page(registered):
+    web = registered["platform"].web
+    # another browser's sign-in, brought back in this one (a login CSRF)
+    other = requests.Session()
+    started = other.get(web + "/auth/login", params={"organisation": "acme"}, allow_redirects=False)
+    query = through_provider(other, started.headers["Location"], "bob", web + "/auth/callback")
+    planted = requests.get(web + "/auth/callback?" + urlencode(query), allow_redirects=False)
+    assert planted.status_code == 400 and "not started in this browser" in planted.text
+    assert "Traceback" not in planted.text
+    cancelled = requests.get(web + "/auth/callback", params={"error": "access_denied", "state": "x"})
+    assert cancelled.status_code == 400 and "You did not sign in" in cancelled.text
+
+
+def test_an_unknown_address_is_refused_on_the_sign_in_page(registered):
+    page = requests.get(registered["platform"].web + "/auth/login", params={"email": "eve@nowhere.example"})
+    assert page.status_code == 400 and "There is a problem" in page.text
+    assert "No organisation signs in here with that address" in page.text
