@@ -73,7 +73,8 @@ def login():
     pending = dict(list(session.get(PENDING, {}).items())[-(PENDING_KEPT - 1):])
     pending[started["state"]] = started["code_verifier"]
     session[PENDING] = pending
-    return redirect(started["authorization_url"], 303)
+    return _onwards(started["authorization_url"], _("Continue to your organisation's sign-in"),
+                    _("Taking you to your organisation's sign-in page."))
 
 
 @blueprint.get("/auth/callback")
@@ -118,7 +119,10 @@ def logout():
         except (ApiError, Unavailable):
             pass  # the platform session ends by itself; this one ends now anyway
     session.clear()
-    return redirect(elsewhere or url_for("signin.sign_in_page"), 303)
+    if elsewhere is None:
+        return redirect(url_for("signin.sign_in_page"), 303)
+    return _onwards(elsewhere, _("You are signed out"),
+                    _("Taking you to your organisation's sign-in, to sign out there too."))
 
 
 def renew_token():
@@ -137,6 +141,13 @@ def renew_token():
     session["token"], session["token_expires_at"] = renewed["access_token"], renewed["expires_at"]
     g.api = g.api.holding(renewed["access_token"])
     return True
+
+
+def _onwards(url, title, message):
+    """A page that goes on to ``url`` at once, at another site (a redirect there would break
+    the page's policy that forms lead only to this site: browsers apply it to where the form's
+    answer redirects too); its link serves where the page does not go on by itself."""
+    return render_template("continue.html", url=url, title=title, message=message)
 
 
 def _error(title, message, status):

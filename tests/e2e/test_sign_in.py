@@ -2,6 +2,7 @@
 plain HTTP as the web app does it: two organisations with their own issuers, with development
 tokens switched off as in production."""
 import contextlib
+import html
 import re
 from urllib.parse import urlencode
 
@@ -207,12 +208,19 @@ def test_a_key_rotated_at_the_provider_is_taken_without_a_restart(registered):
 
 # the web app's side: a browser without JavaScript, as plain HTTP
 
+def onwards(page):
+    """Where a page that goes on to another site at once (its meta refresh, and its link) leads."""
+    assert page.status_code == 200, page.text
+    refresh = html.unescape(re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', page.text).group(1))
+    assert f'href="{html.escape(refresh)}"' in page.text  # the same, as a link
+    return refresh
+
+
 def web_sign_in(registered, login, **asked):
     """A browser session signed in to the web app as ``login``, and the page it landed on."""
     web, browser = registered["platform"].web, requests.Session()
     started = browser.get(web + "/auth/login", params=asked, allow_redirects=False)
-    assert started.status_code == 303, started.text
-    query = through_provider(browser, started.headers["Location"], login, web + "/auth/callback")
+    query = through_provider(browser, onwards(started), login, web + "/auth/callback")
     back = browser.get(web + "/auth/callback?" + urlencode(query), allow_redirects=False)
     assert back.status_code == 303, back.text
     return browser, back.headers["Location"]
@@ -228,9 +236,8 @@ def test_a_browser_signs_in_through_the_web_app_lands_where_it_was_going_and_sig
     cookie = next(c for c in browser.cookies if c.name == "commonplace_session")
     assert cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # loopback: plain http
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    out = browser.post(web + "/auth/logout", data={"csrf_token": token}, allow_redirects=False)
-    assert out.status_code == 303 and out.headers["Location"].startswith(registered["acme"].issuer + "/session/end")
-    assert "id_token_hint=" in out.headers["Location"]
+    out = onwards(browser.post(web + "/auth/logout", data={"csrf_token": token}, allow_redirects=False))
+    assert out.startswith(registered["acme"].issuer + "/session/end") and "id_token_hint=" in out
     again = browser.get(web + "/communities", allow_redirects=False)
     assert again.status_code == 302 and "/sign-in" in again.headers["Location"]
 
@@ -246,7 +253,7 @@ def test_a_callback_this_browser_did_not_start_is_a_clear_page(registered):
     # another browser's sign-in, brought back in this one (a login CSRF)
     other = requests.Session()
     started = other.get(web + "/auth/login", params={"organisation": "acme"}, allow_redirects=False)
-    query = through_provider(other, started.headers["Location"], "bob", web + "/auth/callback")
+    query = through_provider(other, onwards(started), "bob", web + "/auth/callback")
     planted = requests.get(web + "/auth/callback?" + urlencode(query), allow_redirects=False)
     assert planted.status_code == 400 and "not started in this browser" in planted.text
     assert "Traceback" not in planted.text

@@ -41,6 +41,8 @@ class Platform:
             # Webhooks reach the tests' receivers on loopback, and retry on a compressed schedule.
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3",
             "WEBHOOK_DISABLE_AFTER": "10", "WEBHOOK_TIMEOUT": "2",
+            # The tests' OpenID providers run on loopback too, over plain http.
+            "IDENTITY_PROVIDER_ALLOWED_HOSTS": "127.0.0.1", "IDENTITY_PROVIDER_KEYS_REFETCH": "1",
             **{k: str(v) for k, v in env.items()},
         }
         self.processes = {}
