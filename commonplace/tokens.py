@@ -79,7 +79,9 @@ class Verifier:
     """Verifies tokens, remembering each verified one until it expires.
 
     ``platform_keys`` finds the platform's public key of a ``kid`` (``commonplace.jwks.KeySet``);
-    ``development_secret`` is None where development tokens are refused, whatever their secret.
+    ``development_secret`` is None where development tokens are refused, whatever their secret;
+    ``registered_issuers`` (``actor_of(token, issuer)``) accepts tokens of other issuers than
+    the platform: organisations' own (None: none are).
 
     A token is an immutable signed string: the same string verifies the same way until its
     ``exp``, so checking its signature again on every request buys nothing. Refused tokens
@@ -89,8 +91,10 @@ class Verifier:
     is accepted there.
     """
 
-    def __init__(self, issuer, *, development_secret=None, platform_keys=None, size=10_000):
+    def __init__(self, issuer, *, development_secret=None, platform_keys=None, registered_issuers=None,
+                 size=10_000):
         self.issuer, self.development_secret, self.platform_keys = issuer, development_secret, platform_keys
+        self.registered_issuers = registered_issuers
         self.size = size
         self._verified = {}  # (token, scope) -> (actor, exp)
 
@@ -98,7 +102,13 @@ class Verifier:
         known = self._verified.get((token, scope))
         if known is not None and known[1] > time.time():
             return known[0]
-        actor, expires = _actor_of(self._claims(token), scope)
+        issuer = _unverified_issuer(token)
+        if self.registered_issuers is not None and issuer != self.issuer:
+            if scope is not None:
+                raise Unauthenticated(f"this needs a {scope} token (POST /v1/me/calendar-token)")
+            actor, expires = self.registered_issuers.actor_of(token, issuer)
+        else:
+            actor, expires = _actor_of(self._claims(token), scope)
         if len(self._verified) >= self.size:
             self._verified.clear()
         self._verified[(token, scope)] = (actor, expires)
@@ -120,6 +130,15 @@ class Verifier:
                 raise Unauthenticated("the token is not signed by a key of this platform")
             return _decoded(token, key.key, algorithm, self.issuer)
         raise Unauthenticated(f"the token is not valid: tokens signed with {algorithm!r} are not accepted")
+
+
+def _unverified_issuer(token):
+    """The ``iss`` a token claims (to choose who verifies it), or None."""
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.InvalidTokenError as error:
+        raise Unauthenticated(f"the token is not valid: {error}") from None
+    return issuer if isinstance(issuer, str) else None
 
 
 def _decoded(token, key, algorithm, issuer):

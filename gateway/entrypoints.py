@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
 from commonplace.jwks import KeySet, KeySetUnavailable
+from gateway.issuers import RegisteredIssuers
 from commonplace.errors import (
     HeadersTooLarge, Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, ServiceUnavailable,
     Unauthenticated,
@@ -158,15 +159,19 @@ class Credentials(SharedExtension):
         config = self.container.config
         self.verifier = tokens.Verifier(
             config["JWT_ISSUER"], development_secret=config["JWT_SECRET"] if config["AUTH_DEV_TOKENS"] else None,
-            platform_keys=KeySet("the platform", self._platform_keys, refetch_every=PLATFORM_KEYS_REFETCH))
+            platform_keys=KeySet("the platform", self._platform_keys, refetch_every=PLATFORM_KEYS_REFETCH),
+            registered_issuers=RegisteredIssuers(self._ask_identity, config["IDENTITY_PROVIDER_KEYS_REFETCH"]))
+
+    def _ask_identity(self, method, **kwargs):
+        # A worker's proxy is not to be had here, before any worker: a call of its own, made
+        # only when keys or issuers are stale, or a token names one not yet seen.
+        with ServiceRpcProxy("identity", self.container.config,
+                             timeout=self.container.config["RPC_TIMEOUT"]) as identity:
+            return getattr(identity, method)(**kwargs)
 
     def _platform_keys(self):
-        # A worker's proxy is not to be had here, before any worker: a call of its own, made
-        # only when the keys are stale or a token names one not yet seen.
         try:
-            with ServiceRpcProxy("identity", self.container.config,
-                                 timeout=self.container.config["RPC_TIMEOUT"]) as identity:
-                return identity.signing_keys(), None
+            return self._ask_identity("signing_keys"), None
         except Exception as failure:  # noqa: BLE001 - whatever it was, the keys are not to be had now
             raise KeySetUnavailable(f"the identity service did not answer ({type(failure).__name__})") from None
 

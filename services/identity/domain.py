@@ -14,12 +14,13 @@ import hmac
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from commonplace.actor import ORG_ADMIN, person_id
+from commonplace import provider_tokens
 from commonplace.clock import as_utc
 from commonplace.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable
 from commonplace.text import email_address
 from services.identity.domain_events import person_event, provider_event, session_event
-from services.identity.id_tokens import ALGORITHMS as ID_TOKEN_ALGORITHMS
+
+ID_TOKEN_ALGORITHMS = provider_tokens.ALGORITHMS
 
 CALLBACK_PATH = "/auth/callback"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")  # in the order the platform prefers them
@@ -117,6 +118,14 @@ def shown(provider, public_url):
             "redirect_uri": redirect_uri(public_url)}
 
 
+def issuer_settings(provider):
+    """What the gateway needs of a provider to accept its access tokens (nothing secret)."""
+    return {"issuer": provider["issuer"], "organisation": provider["_id"], "audience": provider["audience"],
+            "claims": provider["claims"], "admin_groups": provider["admin_groups"],
+            "email_domains": provider["email_domains"],
+            "algorithms": provider["endpoints"]["id_token_signing_algorithms"]}
+
+
 def require_provider(provider):
     if provider is None or provider.get("removed_at") is not None:
         raise NotFound("the organisation has no identity provider")
@@ -199,19 +208,8 @@ def require_issuer_parameter(provider, iss):
 
 
 def person_of(provider, claims):
-    """The person a sign-in's claims name: ``<organisation>:<user claim>``, their name, address,
-    groups and roles."""
-    names = provider["claims"]
-    user = claims.get(names["user"])
-    if not isinstance(user, str) or not user or not user.isprintable() or len(user) > 255:
-        raise Unauthenticated(f"the provider did not say who signed in (its {names['user']!r} claim)")
-    groups = claims.get(names["groups"])
-    groups = [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []
-    name = claims.get(names["name"])
-    roles = [ORG_ADMIN] if set(groups) & set(provider["admin_groups"]) else []
-    return {"user_id": person_id(provider["_id"], user), "sub": user, "organisation": provider["_id"],
-            "name": name.strip()[:200] if isinstance(name, str) and name.strip() else None,
-            "email": email_address(claims.get(names["email"])), "groups": groups, "roles": roles}
+    """The person a sign-in's claims name (``commonplace.provider_tokens.person_of``)."""
+    return provider_tokens.person_of(provider["_id"], provider, claims)
 
 
 def claims_missing(provider, claims):

@@ -14,14 +14,14 @@ from commonplace.boundary import dump, load
 from commonplace.clock import now
 from commonplace.errors import Unprocessable, UpstreamFailed
 from commonplace.health import HealthCheck
-from commonplace.jwks import KeySetUnavailable
+from commonplace.jwks import KeySetUnavailable, max_age_of
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
 from commonplace.rpc import ServiceRpc, rpc
 from commonplace.storage import Storage
 from services.identity import domain, keys
 from services.identity import schemas as s
-from services.identity.id_tokens import IdTokenRefused, verify_id_token
+from commonplace.provider_tokens import IdTokenRefused, verify_id_token
 from services.identity.providers import OpenIdProviders, ProviderFailed
 from services.identity.store import IdentityRepository
 
@@ -114,6 +114,22 @@ class IdentityService(HealthCheck):
         changes, events = domain.remove_provider(self.actor(), provider, now())
         self.store.update_provider(organisation, changes, events)
         return dump(s.IdentityProviderSchema, domain.shown({**provider, **changes}, self.config["PUBLIC_URL"]))
+
+    @rpc
+    def registered_issuers(self):
+        """Every organisation's issuer, and what the gateway needs to accept its access tokens."""
+        return [domain.issuer_settings(p) for p in self.store.live_providers()]
+
+    @rpc
+    def provider_keys(self, issuer):
+        """{"keys": the JWK set at the issuer's jwks_uri, fetched now, "max_age": its cache
+        lifetime or None}: the gateway keeps it as ``commonplace.jwks`` says."""
+        provider = domain.require_sign_in_provider(self.store.provider_with_issuer(issuer), "issuer")
+        try:
+            document, answered = self.providers.get_json(provider["endpoints"]["jwks_uri"])
+        except ProviderFailed as failed:
+            raise UpstreamFailed(f"the provider's keys could not be had: {failed}") from None
+        return {"keys": document, "max_age": max_age_of(answered.get("Cache-Control"))}
 
     # signing in
 

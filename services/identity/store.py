@@ -61,6 +61,9 @@ class IdentityRepository:
     def live_providers(self, query=None):
         return [strip_outbox(d) for d in self.identity_providers.find({**(query or {}), "removed_at": None})]
 
+    def provider_with_issuer(self, issuer):
+        return strip_outbox(self.identity_providers.find_one({"issuer": issuer, "removed_at": None}))
+
     def provider_for_domain(self, domain):
         return strip_outbox(self.identity_providers.find_one({"email_domains": domain, "removed_at": None}))
 

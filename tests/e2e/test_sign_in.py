@@ -265,3 +265,52 @@ def test_an_unknown_address_is_refused_on_the_sign_in_page(registered):
     page = requests.get(registered["platform"].web + "/auth/login", params={"email": "eve@nowhere.example"})
     assert page.status_code == 400 and "There is a problem" in page.text
     assert "No organisation signs in here with that address" in page.text
+
+
+# API clients: the organisation's own access tokens (RFC 9068)
+
+def api_client_token(registered, provider, login, resource):
+    """An access token for ``resource`` that ``login`` gave an API client, from ``provider``."""
+    import base64
+    import hashlib
+    import secrets
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = registered["platform"].web + "/auth/callback"
+    query = through_provider(requests.Session(), provider.issuer + "/auth?" + urlencode({
+        "response_type": "code", "client_id": provider.client_id, "redirect_uri": redirect, "scope": "openid api",
+        "resource": resource, "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}),
+        login, redirect)
+    answer = requests.post(provider.issuer + "/token", auth=(provider.client_id, provider.client_secret), data={
+        "grant_type": "authorization_code", "code": query["code"], "redirect_uri": redirect,
+        "code_verifier": verifier, "resource": resource}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def test_an_api_client_acts_with_the_organisations_own_access_token(registered):
+    platform = registered["platform"]
+    # (a resource indicator is an absolute URI, RFC 8707: so is the audience registered here)
+    assert register(registered, "acme", registered["acme"], audience="https://api.acme.test").status_code == 200
+    token = api_client_token(registered, registered["acme"], "ann", "https://api.acme.test")
+    assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
+    me = platform.call("GET", "/v1/me", token)
+    assert me.status_code == 200, me.text
+    assert (me.json()["user_id"], me.json()["roles"]) == ("acme:ann", ["org_admin"])
+
+
+def test_an_access_token_for_another_audience_is_refused(registered):
+    token = api_client_token(registered, registered["acme"], "ann", "https://elsewhere.example/api")
+    refused = registered["platform"].call("GET", "/v1/me", token)
+    assert refused.status_code == 401 and "audience" in refused.text.lower()
+
+
+def test_another_issuers_tokens_name_its_own_organisations_people(registered):
+    audience = "https://api.globex.test"
+    assert register(registered, "globex", registered["globex"], audience=audience).status_code == 200
+    token = api_client_token(registered, registered["globex"], "gus", audience)
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+    # the gateway's copy of the issuers is fetched anew at most once a second
+    me = until(lambda: registered["platform"].call("GET", "/v1/me", token).json().get("user_id"), timeout=3,
+               what="the changed audience accepted")
+    assert me == "globex:gus"

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from commonplace.jwks import KeySet
-from services.identity.id_tokens import IdTokenRefused, verify_id_token
+from commonplace.provider_tokens import IdTokenRefused, verify_id_token
 
 ISSUER, CLIENT, NONCE = "https://login.acme.example", "commonplace-acme", "n-0123456789"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

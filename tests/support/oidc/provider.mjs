@@ -2,6 +2,8 @@
 // JSON file named by the first argument: {issuer, port, clients: [...], accounts: {login: claims}}.
 // Its development login form takes any login name (the password is not checked); the account's
 // claims come from `accounts` (a login not listed gets only a name and an address).
+// An API client asking for a `resource` gets a JWT access token for it (RFC 9068), with the
+// account's groups and address among its claims.
 // POST /-/rotate makes new signing keys (the old ones are no longer published): a key rotation
 // at the provider, without a restart.
 import { readFileSync } from "node:fs";
@@ -33,12 +35,23 @@ async function provider() {
     clients: settings.clients,
     jwks: await signingKeys(),
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"], groups: ["groups"] },
-    scopes: ["openid", "email", "profile", "groups"],
+    scopes: ["openid", "email", "profile", "groups", "api"],
     pkce: { required: () => true },
     cookies: { keys: ["test-provider-cookie-key"] },
     enabledJWA: { idTokenSigningAlgValues: settings.algorithms || ["RS256", "ES256"] },
     ttl: { AuthorizationCode: 60, IdToken: 300, AccessToken: 300, Session: 3600, Interaction: 600, Grant: 3600 },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true, defaultResource: () => undefined, useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resource) => ({
+          scope: "api", audience: resource, accessTokenTTL: 300, accessTokenFormat: "jwt",
+          jwt: { sign: { alg: (settings.algorithms || ["RS256"])[0] } },
+        }),
+      },
+    },
+    extraTokenClaims: async (ctx, token) => (token.accountId
+      ? { groups: claimsOf(token.accountId).groups, email: claimsOf(token.accountId).email } : undefined),
     findAccount: async (ctx, id) => ({ accountId: id, claims: async () => claimsOf(id) }),
   });
   made.proxy = true;
