@@ -195,6 +195,7 @@ def bearer_actor(request, verifier, query_token_scope=None):
 class JsonEndpoint(HttpRequestHandler):
     # The access line below reports every request's outcome, an unexpected error's stack included.
     reports_outcome = True
+    documented = True  # in the OpenAPI document (SCIM has its own: RFC 7644 and /scim/v2/Schemas)
     credentials = Credentials()
     server = JsonWebServer()
 

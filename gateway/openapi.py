@@ -167,7 +167,7 @@ def openapi_document():
     paths, schemas = {}, {}
     for method_name, method in inspect.getmembers(GatewayService, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, JsonEndpoint):
+            if isinstance(entrypoint, JsonEndpoint) and entrypoint.documented:
                 for http_method in entrypoint.method.split(","):
                     paths.setdefault(_openapi_path(entrypoint.url), {})[http_method.lower()] = (
                         _operation(entrypoint, method_name)

@@ -15,10 +15,11 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from commonplace import provider_tokens
+from commonplace.actor import person_id
 from commonplace.clock import as_utc
 from commonplace.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable
 from commonplace.text import email_address
-from services.identity.domain_events import person_event, provider_event, session_event
+from services.identity.domain_events import group_event, person_event, provider_event, session_event
 
 ID_TOKEN_ALGORITHMS = provider_tokens.ALGORITHMS
 
@@ -272,3 +273,55 @@ def end_session_url(provider, session, public_url):
         query["id_token_hint"] = session["id_token"]
     return endpoint + ("&" if urlsplit(endpoint).query else "?") + urlencode(query)
 
+
+
+# the directory (SCIM)
+
+SCIM_SCOPE = "scim"
+
+
+def require_scim_key(key):
+    """The organisation whose directory an API key of the ``scim`` scope provisions."""
+    if key is None:
+        raise Unauthenticated("SCIM takes an API key of the organisation's with the scim scope")
+    if SCIM_SCOPE not in key["scopes"]:
+        raise Forbidden("this API key has no scim scope")
+    return key["organisation"]
+
+def directory_person(stored, organisation, sub, name, email, active, now):
+    """(the person's document or its changes, events, whether it is new) as their directory
+    says they are now: provisioned the first time, deprovisioned when made inactive, reactivated
+    when made active again."""
+    if stored is None:
+        document = {"_id": person_id(organisation, sub), "organisation": organisation, "sub": sub,
+                    "name": name, "email": email, "groups": [], "roles": [], "active": active, "seen_at": None,
+                    "provisioned_at": now, "deprovisioned_at": None}
+        return document, [person_event("person.provisioned", document, {"via": "scim"})], True
+    changes = {"name": name, "email": email, "active": active}
+    events = []
+    if stored.get("active", True) and not active:
+        changes["deprovisioned_at"] = now
+        events.append(person_event("person.deprovisioned", stored, {"why": "inactive", "erased": False, "at": now}))
+    elif active and not stored.get("active", True):
+        events.append(person_event("person.reactivated", stored, {}))
+    return changes, events, False
+
+
+def forget_person(stored, now):
+    """(changes, events) of a person their directory deleted: deprovisioned, their name and
+    address erased."""
+    changes = {"name": None, "email": None, "active": False,
+               "deprovisioned_at": stored.get("deprovisioned_at") or now}
+    return changes, [person_event("person.deprovisioned", stored, {"why": "deleted", "erased": True,
+                                                                    "at": changes["deprovisioned_at"]})]
+
+
+def group_changed(group, before_people, after_people, deleted=False):
+    """The event of a directory group's change: who joined it and who left it."""
+    return [group_event(group, {"added": sorted(set(after_people) - set(before_people)),
+                                "removed": sorted(set(before_people) - set(after_people)), "deleted": deleted})]
+
+
+def end_sessions(sessions, now, why):
+    """[(session key, changes, events)] ending each of ``sessions``."""
+    return [(session["_id"], *end_session(session, now, why)) for session in sessions]

@@ -44,6 +44,32 @@ class PersonProvisioned(_Person):
     via = fields.String(required=True)
 
 
+@events.type("person.deprovisioned", "The organisation's directory deactivated a person (`why` inactive) "
+             "or deleted them (`why` deleted, and `erased`: their name and address are to be forgotten): "
+             "their sessions and tokens are refused from `at`, and they leave the organisation's communities.")
+class PersonDeprovisioned(_Person):
+    why = fields.String(required=True)
+    erased = fields.Boolean(required=True)
+    at = fields.DateTime(required=True)
+
+
+@events.type("person.reactivated", "The organisation's directory made a deprovisioned person active again: "
+             "they may sign in, and their directory groups' memberships come back.")
+class PersonReactivated(_Person):
+    pass
+
+
+@events.type("directory_group.changed", "A group of the organisation's directory was created, changed or "
+             "deleted (`deleted`); `added` and `removed` are the people who joined or left it.")
+class DirectoryGroupChanged(Schema):
+    group_id = fields.String(required=True, attribute="_id")
+    organisation = fields.String(required=True)
+    display_name = fields.String(required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    deleted = fields.Boolean(required=True)
+
+
 @events.type("session.started", "A person signed in through their organisation's identity provider.")
 class SessionStarted(Schema):
     user_id = fields.String(required=True)
@@ -73,3 +99,8 @@ def person_event(short_type, person, data):
 def session_event(short_type, session, data):
     return events.new(short_type, subject=f"people/{session['user_id']}/sessions",
                       data={**session, **data}, organisation=session["organisation"])
+
+
+def group_event(group, data):
+    return events.new("directory_group.changed", subject=f"organisations/{group['organisation']}/groups/{group['_id']}",
+                      data={**group, **data}, organisation=group["organisation"])

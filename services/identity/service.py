@@ -9,7 +9,7 @@ import datetime
 from nameko.dependency_providers import Config
 
 from commonplace import tokens
-from commonplace.actor import CurrentActor
+from commonplace.actor import CurrentActor, PresentedApiKey
 from commonplace.boundary import dump, load
 from commonplace.clock import now
 from commonplace.errors import Unprocessable, UpstreamFailed
@@ -19,7 +19,7 @@ from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
 from commonplace.rpc import ServiceRpc, rpc
 from commonplace.storage import Storage
-from services.identity import domain, keys
+from services.identity import domain, keys, scim
 from services.identity import schemas as s
 from commonplace.provider_tokens import IdTokenRefused, verify_id_token
 from services.identity.providers import OpenIdProviders, ProviderFailed
@@ -32,6 +32,7 @@ class IdentityService(HealthCheck):
     store = Storage(IdentityRepository)
     outbox = Outbox()
     actor = CurrentActor()
+    api_key = PresentedApiKey()
     metrics = Metrics()
     config = Config()
     providers = OpenIdProviders()
@@ -227,6 +228,21 @@ class IdentityService(HealthCheck):
         changes, events = domain.end_session(session, now(), "signed_out")
         self.store.end_session(key, changes, events)
         return dump(s.SessionEndedSchema, {"end_session_url": url})
+
+    # the directory (SCIM)
+
+    @rpc
+    def scim(self, method, path, query, headers, body, base_url):
+        """(status, headers, body) of a SCIM request, made with an API key of the ``scim`` scope:
+        for the key's organisation's directory."""
+        organisation = domain.require_scim_key(self.api_key())
+        return scim.serve(self.store, organisation, method, path, query, headers, body.encode("utf-8", "surrogateescape"),
+                          base_url, now)
+
+    @rpc
+    def deprovisioned_people(self):
+        """[{user_id, at}]: every person deprovisioned, and from when their tokens are refused."""
+        return [{"user_id": p["user_id"], "at": p["at"].isoformat()} for p in self.store.deprovisioned_people()]
 
     # tokens
 

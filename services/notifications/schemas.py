@@ -6,7 +6,7 @@ from commonplace.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuerySchema
 from commonplace.text import OneLine, WebAddress
 from services.notifications.inboxes.domain import CATEGORIES, EMAIL_CHOICES
 
-SCOPES = ("events:read", "webhooks:manage")
+SCOPES = ("events:read", "webhooks:manage", "scim")
 # An event type, or a pattern of them: "commonplace.events.*", "commonplace.*".
 TYPE_PATTERN = r"^commonplace(\.[a-z_]+){0,3}(\.\*)?$"
 
