@@ -17,6 +17,7 @@ persistent message, waiting for the broker's confirm. Here:
 * a request that carries an idempotency key (``commonplace.idempotency``) is answered once
   per caller and key; the key is not passed on to the calls its worker makes in turn.
 """
+import contextlib
 import time
 from functools import partial
 
@@ -82,18 +83,23 @@ class ServicePresence(SharedExtension):
     def _consumed(self, queue_name):
         # A connection of its own, not the pool's: a pooled connection that failed while the
         # broker was down is left unusable (kombu's transport is gone from under it).
-        with Connection(self.amqp_uri, connect_timeout=PRESENCE_TTL) as connection:
-            try:
+        # Whatever the broker's going away breaks (the channel, its closing, the connection's
+        # release) is the broker's being unreachable: 503, never an unexpected error.
+        try:
+            with Connection(self.amqp_uri, connect_timeout=PRESENCE_TTL) as connection:
                 channel = connection.channel()
-            except LOST as error:
-                raise ServiceUnavailable("the message broker cannot be reached") from error
-            try:
-                return channel.queue_declare(queue=queue_name, passive=True).consumer_count > 0
-            except Exception:
-                return False  # no such queue: the broker closes the channel with 404 NOT_FOUND
-            finally:
-                if channel.is_open:
-                    channel.close()
+                try:
+                    return channel.queue_declare(queue=queue_name, passive=True).consumer_count > 0
+                except LOST:
+                    raise
+                except Exception:
+                    return False  # no such queue: the broker closes the channel with 404 NOT_FOUND
+                finally:
+                    with contextlib.suppress(Exception):
+                        if channel.is_open:
+                            channel.close()
+        except LOST as error:
+            raise ServiceUnavailable("the message broker cannot be reached") from error
 
 
 class DeadlineProxy:
@@ -122,9 +128,9 @@ class DeadlineProxy:
                     replies_ready.wait()
                     try:
                         reply = method.call_async(*args, **kwargs)
+                        return reply.result()
                     except LOST as error:
                         raise ServiceUnavailable("the message broker cannot be reached") from error
-                    return reply.result()
             except eventlet.Timeout:
                 raise ServiceTimeout(
                     f"the {service_name} service did not answer within {timeout:g} s"

@@ -81,7 +81,8 @@ class Verifier:
     ``platform_keys`` finds the platform's public key of a ``kid`` (``commonplace.jwks.KeySet``);
     ``development_secret`` is None where development tokens are refused, whatever their secret;
     ``registered_issuers`` (``actor_of(token, issuer)``) accepts tokens of other issuers than
-    the platform: organisations' own (None: none are).
+    the platform: organisations' own (None: none are); ``revocations`` (``revoked(user_id,
+    issued_at)``) refuses the tokens of people deprovisioned after they were issued.
 
     A token is an immutable signed string: the same string verifies the same way until its
     ``exp``, so checking its signature again on every request buys nothing. Refused tokens
@@ -92,17 +93,24 @@ class Verifier:
     """
 
     def __init__(self, issuer, *, development_secret=None, platform_keys=None, registered_issuers=None,
-                 size=10_000):
+                 revocations=None, size=10_000):
         self.issuer, self.development_secret, self.platform_keys = issuer, development_secret, platform_keys
-        self.registered_issuers = registered_issuers
+        self.registered_issuers, self.revocations = registered_issuers, revocations
         self.size = size
         self._verified = {}  # (token, scope) -> (actor, exp)
 
     def verify(self, token, scope=None):
         known = self._verified.get((token, scope))
-        if known is not None and known[1] > time.time():
-            return known[0]
-        issuer = _unverified_issuer(token)
+        if known is None or known[1] <= time.time():
+            known = self._verify(token, scope)
+        actor, _, issued_at = known
+        if self.revocations is not None and self.revocations.revoked(actor.user_id, issued_at):
+            raise Unauthenticated("your organisation has withdrawn your access: sign in again")
+        return actor
+
+    def _verify(self, token, scope):
+        claims = _unverified(token)
+        issuer = claims.get("iss") if isinstance(claims.get("iss"), str) else None
         if self.registered_issuers is not None and issuer != self.issuer:
             if scope is not None:
                 raise Unauthenticated(f"this needs a {scope} token (POST /v1/me/calendar-token)")
@@ -111,8 +119,9 @@ class Verifier:
             actor, expires = _actor_of(self._claims(token), scope)
         if len(self._verified) >= self.size:
             self._verified.clear()
-        self._verified[(token, scope)] = (actor, expires)
-        return actor
+        issued_at = claims.get("iat") if isinstance(claims.get("iat"), (int, float)) else 0
+        self._verified[(token, scope)] = (actor, expires, issued_at)
+        return actor, expires, issued_at
 
     def _claims(self, token):
         try:
@@ -132,13 +141,13 @@ class Verifier:
         raise Unauthenticated(f"the token is not valid: tokens signed with {algorithm!r} are not accepted")
 
 
-def _unverified_issuer(token):
-    """The ``iss`` a token claims (to choose who verifies it), or None."""
+def _unverified(token):
+    """The claims a token makes, unverified (its ``iss`` chooses who verifies it)."""
     try:
-        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError as error:
         raise Unauthenticated(f"the token is not valid: {error}") from None
-    return issuer if isinstance(issuer, str) else None
+    return claims if isinstance(claims, dict) else {}
 
 
 def _decoded(token, key, algorithm, issuer):

@@ -18,6 +18,7 @@ import time
 import uuid
 from functools import partial
 
+import eventlet
 from eventlet import wsgi
 from eventlet.event import Event
 from nameko.exceptions import BadRequest
@@ -30,7 +31,6 @@ from werkzeug.wrappers import Request, Response
 
 from commonplace import idempotency, tokens
 from commonplace.jwks import KeySet, KeySetUnavailable
-from gateway.issuers import RegisteredIssuers
 from commonplace.errors import (
     HeadersTooLarge, Invalid, NotAllowed, NotFound, PlatformError, ServiceTimeout, ServiceUnavailable,
     Unauthenticated,
@@ -38,6 +38,8 @@ from commonplace.errors import (
 from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from gateway.api_keys import presented_api_key, verifying_api_key
 from gateway.input import check_text, read_json_body, validated
+from gateway.issuers import RegisteredIssuers
+from gateway.revocations import Revocations
 
 log = logging.getLogger("commonplace.gateway")
 
@@ -160,7 +162,11 @@ class Credentials(SharedExtension):
         self.verifier = tokens.Verifier(
             config["JWT_ISSUER"], development_secret=config["JWT_SECRET"] if config["AUTH_DEV_TOKENS"] else None,
             platform_keys=KeySet("the platform", self._platform_keys, refetch_every=PLATFORM_KEYS_REFETCH),
-            registered_issuers=RegisteredIssuers(self._ask_identity, config["IDENTITY_PROVIDER_KEYS_REFETCH"]))
+            registered_issuers=RegisteredIssuers(self._ask_identity, config["IDENTITY_PROVIDER_KEYS_REFETCH"]),
+            revocations=Revocations(lambda: self._ask_identity("deprovisioned_people"), sleep=eventlet.sleep))
+
+    def start(self):
+        self.container.spawn_managed_thread(self.verifier.revocations.keep_loading, identifier="revocations")
 
     def _ask_identity(self, method, **kwargs):
         # A worker's proxy is not to be had here, before any worker: a call of its own, made

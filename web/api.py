@@ -1,7 +1,8 @@
 """The platform's HTTP API as the web app calls it: as the signed-in person, with their own
 platform token, and nothing more (the one module that speaks to the gateway).
 
-A 4xx answer is an ``ApiError`` carrying the API's message and its per-field messages, which
+A 401 to a person's token is ``TokenRefused`` (their session ends); any other 4xx answer is an
+``ApiError`` carrying the API's message and its per-field messages, which
 pages show as the person's own mistake; a 5xx, a timeout or no answer at all is ``Unavailable``:
 the part of the page that needed it says "not available right now" and the rest still renders.
 """
@@ -23,6 +24,12 @@ class ApiError(Exception):
 
 class Unavailable(Exception):
     """The API, or a service behind it, did not answer (5xx, timeout, no connection)."""
+
+
+class TokenRefused(Exception):
+    """The API no longer accepts the person's token (401): their organisation deprovisioned
+    them, or their session ended. Not an ``ApiError``, which a page may show in place: the
+    whole session ends."""
 
 
 def pooled_connections(size=64):
@@ -59,6 +66,8 @@ class Api:
             raise Unavailable(str(error)) from None
         if response.status_code >= 500:
             raise Unavailable(f"{method} {path} answered {response.status_code}")
+        if response.status_code == 401 and self.token:
+            raise TokenRefused()
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from commonplace.metrics import WEB_REQUESTS, WEB_SECONDS
 from commonplace.storage import connect
 from web import formatting
-from web.api import Api, ApiError, Unavailable, pooled_connections
+from web.api import Api, ApiError, TokenRefused, Unavailable, pooled_connections
 from web.sessions import Sessions, StoredSessionInterface
 
 log = logging.getLogger("commonplace.web")
@@ -103,6 +103,11 @@ def create_app(settings):
         return render_template("error.html", title=_("This form has expired"), message=_(
             "The form was sent without the token this page gave it, or from another site. Go back, "
             "reload the page and send it again.")), 400
+
+    @app.errorhandler(TokenRefused)
+    def token_refused(error):
+        session.clear()
+        return redirect(url_for("signin.sign_in_page", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(ApiError)
     def refused(error):

@@ -1,8 +1,10 @@
 """Who a person is, however they prove it: the identity service."""
 from marshmallow import Schema, fields
+from nameko.events import BROADCAST, event_handler
+from nameko.extensions import DependencyProvider
 
 from commonplace.rpc import ServiceRpc
-from gateway.entrypoints import endpoint, json_response
+from gateway.entrypoints import Credentials, endpoint, json_response
 from gateway.routes import Routes
 from services.identity import schemas as ids
 
@@ -20,8 +22,24 @@ class JwkSetSchema(Schema):
     keys = fields.List(fields.Dict(), metadata={"description": "RFC 7517 public keys, newest first"})
 
 
+class RevocationList(DependencyProvider):
+    """Hands a worker the gateway's copy of who is deprovisioned (``gateway.revocations``)."""
+
+    credentials = Credentials()
+
+    def get_dependency(self, worker_ctx):
+        return self.credentials.verifier.revocations
+
+
 class IdentityRoutes(Routes):
     identity = ServiceRpc("identity")
+    revocations = RevocationList()
+
+    # Each gateway process hears each deprovisioning (a broadcast queue of its own).
+    @event_handler("identity", "commonplace.identity.person.deprovisioned", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def revoke_deprovisioned(self, event):
+        self.revocations.revoke(event["data"]["user_id"], event["data"]["at"])
 
     @endpoint("GET", "/.well-known/jwks.json", public=True, response=JwkSetSchema, tag="identity",
               summary="The public keys that verify the platform's tokens (RFC 7517)")

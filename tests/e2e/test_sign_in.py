@@ -4,6 +4,7 @@ tokens switched off as in production."""
 import contextlib
 import html
 import re
+import time
 from urllib.parse import urlencode
 
 import jwt
@@ -31,9 +32,9 @@ def world(amqp_uri, tmp_path_factory):
         acme = stack.enter_context(running_provider(root, "acme", "acme.example", callback, ACCOUNTS))
         globex = stack.enter_context(running_provider(root, "globex", "globex.example", callback,
                                                       algorithms=("ES256",), auth_method="client_secret_post"))
-        for name in ("membership", "identity", "gateway", "web"):
+        for name in ("membership", "identity", "notifications", "events", "gateway", "web"):
             platform.start(name)
-        platform.wait_healthy(services=["membership", "identity"])
+        platform.wait_healthy(services=["membership", "identity", "notifications", "events"])
         admin = _operator_token(platform, "root", roles="platform_admin")
         for slug in ("acme", "globex"):
             assert platform.call("POST", "/v1/organisations", admin, {"name": slug.title(), "slug": slug}).status_code == 201
@@ -314,3 +315,49 @@ def test_another_issuers_tokens_name_its_own_organisations_people(registered):
     me = until(lambda: registered["platform"].call("GET", "/v1/me", token).json().get("user_id"), timeout=3,
                what="the changed audience accepted")
     assert me == "globex:gus"
+
+
+# deprovisioning: the directory's word ends every session and token within seconds
+
+def test_a_person_the_directory_deprovisions_is_refused_everywhere_within_seconds(registered):
+    platform = registered["platform"]
+    admin = _operator_token(platform, "ada", roles="org_admin", org="acme")
+    key = platform.call("POST", "/v1/api-keys", admin, {"name": "directory", "scopes": ["scim"]})
+    assert key.status_code == 201, key.text
+    directory = {"Authorization": f"Bearer {key.json()['key']}"}
+    created = requests.post(f"{platform.base}/scim/v2/Users", headers=directory, timeout=10, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ivy", "active": True})
+    assert created.status_code == 201, created.text
+    web, landed = web_sign_in(registered, "ivy", organisation="acme")
+    started, query = sign_in(registered, "ivy", organisation="acme")
+    session = complete(registered, started, query).json()
+    calendar = platform.call("POST", "/v1/me/calendar-token", session["access_token"]).json()["token"]
+    feed = f"/v1/communities/{'0' * 24}/calendar.ics"
+    assert platform.call("GET", feed, None, params={"access_token": calendar}).status_code == 404  # accepted
+    assert platform.call("GET", "/v1/me", session["access_token"]).status_code == 200
+
+    off = requests.patch(f"{platform.base}/scim/v2/Users/{created.json()['id']}", headers=directory, timeout=10, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}]})
+    assert off.status_code in (200, 204), off.text
+    until(lambda: platform.call("GET", "/v1/me", session["access_token"]).status_code == 401, timeout=5,
+          what="the access token refused")
+    assert platform.call("GET", feed, None, params={"access_token": calendar}).status_code == 401
+    assert platform.call("POST", "/v1/sessions/token", None, {"session": session["session"]}).status_code == 401
+    page = web.get(platform.web + "/communities", allow_redirects=False)
+    assert page.status_code == 302 and "/sign-in" in page.headers["Location"]
+    again, query = sign_in(registered, "ivy", organisation="acme")
+    assert complete(registered, again, query).status_code == 403  # deactivated: no new session
+
+    # a token's iat is in whole seconds: one issued in the second of the deprovisioning is refused too
+    time.sleep(1.1)
+    on = requests.patch(f"{platform.base}/scim/v2/Users/{created.json()['id']}", headers=directory, timeout=10, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": True}]})
+    assert on.status_code in (200, 204), on.text
+    back, query = sign_in(registered, "ivy", organisation="acme")
+    renewed = complete(registered, back, query)
+    assert renewed.status_code == 201, renewed.text
+    me = platform.call("GET", "/v1/me", renewed.json()["access_token"])
+    assert me.status_code == 200, me.text
+    assert platform.call("GET", "/v1/me", session["access_token"]).status_code == 401  # the old one stays refused

@@ -95,3 +95,21 @@ def test_an_issuer_serving_two_organisations_gives_each_the_people_of_its_domain
     assert actor.user_id == "globex:ann"
     with pytest.raises(Unauthenticated, match="which organisation"):
         issuers.actor_of(access_token(email=None, jti="j2"), ISSUER)
+
+
+def test_a_remembered_token_is_refused_once_its_person_is_deprovisioned_and_a_later_one_is_not():
+    import time
+
+    from commonplace import tokens
+    from gateway.revocations import Revocations
+
+    revocations = Revocations(lambda: [])
+    verifier = tokens.Verifier("commonplace", development_secret="s" * 32, revocations=revocations)
+    old = tokens.mint("s" * 32, "commonplace", user_id="ann", organisation="acme")
+    assert verifier.verify(old).user_id == "acme:ann"  # remembered from now on
+    revocations.revoke("acme:ann", datetime.datetime.now(datetime.timezone.utc).isoformat())
+    with pytest.raises(Unauthenticated, match="withdrawn"):
+        verifier.verify(old)
+    time.sleep(1.1)  # iat is in whole seconds
+    later = tokens.mint("s" * 32, "commonplace", user_id="ann", organisation="acme")
+    assert verifier.verify(later).user_id == "acme:ann"
