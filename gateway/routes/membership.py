@@ -127,3 +127,22 @@ class MembershipRoutes(Routes):
               tag="members", summary="Accept an invitation addressed to you")
     def accept_invitation(self, request, invitation_id):
         return self.membership.accept_invitation(invitation_id=invitation_id)
+
+    # directory groups
+
+    @endpoint("PUT", "/v1/communities/<community_id>/directory-groups/<group_id>", body=ms.DirectoryLinkSchema,
+              response=ms.DirectoryLinkViewSchema, tag="members",
+              summary="Link a group of the organisation's directory: its people become members (owners)")
+    def link_directory_group(self, request, community_id, group_id, body):
+        return self.membership.link_directory_group(community_id=community_id, group_id=group_id, fields=body)
+
+    @endpoint("GET", "/v1/communities/<community_id>/directory-groups", response=ms.DirectoryLinksSchema,
+              tag="members", summary="The directory groups linked to a community (owners and facilitators)")
+    def list_directory_groups(self, request, community_id):
+        return self.membership.list_directory_groups(community_id=community_id)
+
+    @endpoint("DELETE", "/v1/communities/<community_id>/directory-groups/<group_id>",
+              response=ms.DirectoryLinkViewSchema, tag="members",
+              summary="Unlink a directory group: the memberships only it gave end (owners)")
+    def unlink_directory_group(self, request, community_id, group_id):
+        return self.membership.unlink_directory_group(community_id=community_id, group_id=group_id)

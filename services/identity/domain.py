@@ -280,6 +280,12 @@ def end_session_url(provider, session, public_url):
 SCIM_SCOPE = "scim"
 
 
+def require_directory_group(group):
+    if group is None:
+        raise NotFound("no such group in your organisation's directory")
+    return group
+
+
 def require_scim_key(key):
     """The organisation whose directory an API key of the ``scim`` scope provisions."""
     if key is None:

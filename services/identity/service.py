@@ -240,6 +240,16 @@ class IdentityService(HealthCheck):
                           base_url, now)
 
     @rpc
+    def directory_group(self, group_id):
+        """A group of the caller's organisation's directory: its id, name and the people in it
+        (active or not), for the membership service linking it to a community."""
+        actor = self.actor()
+        group = domain.require_directory_group(self.store.directory_group(actor.organisation or "", group_id))
+        people = [d["person_id"] for d in self.store.directory_users_by_id(group["organisation"], group["members"])]
+        return {"group_id": group["_id"], "organisation": group["organisation"],
+                "display_name": group["display_name"], "people": people}
+
+    @rpc
     def deprovisioned_people(self):
         """[{user_id, at}]: every person deprovisioned, and from when their tokens are refused."""
         return [{"user_id": p["user_id"], "at": p["at"].isoformat()} for p in self.store.deprovisioned_people()]

@@ -322,3 +322,70 @@ def accept_invitation(invitation, community, actor, already_member, now):
          "user_id": actor.user_id, "role": invitation["role"], "organisation": actor.organisation},
     )
     return joined, joined_events, [event]
+
+
+# directory groups: memberships an organisation's directory gives
+
+DIRECTORY = "directory"  # who "removed" or "unlinked" when the directory did
+GROUP_ROLES = ("member", "facilitator")
+
+
+def link_group(community, actor, membership, group, role, stored, now):
+    """(the link, events): a community's owners link a group of its organisation's directory."""
+    require_owner(community, actor, membership)
+    require_not_archived(community)
+    if group["organisation"] != community["organisation"]:
+        raise NotFound("no such group in the community's organisation's directory")
+    link = {"_id": pair_id(community["_id"], group["group_id"]), "community_id": community["_id"],
+            "organisation": community["organisation"], "group_id": group["group_id"],
+            "display_name": group["display_name"], "role": role, "linked_by": actor.user_id, "linked_at": now,
+            "active": True}
+    if stored and stored["role"] == role:
+        return link, []
+    return link, [community_event("directory_group.linked", community,
+                                  f"communities/{community['_id']}/directory-groups/{group['group_id']}", link)]
+
+
+def unlink_group(community, actor, membership, link):
+    """Events of unlinking a group (owners; ``actor`` None: the directory deleted it)."""
+    if actor is not None:
+        require_owner(community, actor, membership)
+    if link is None:
+        raise NotFound("that group is not linked to this community")
+    return [community_event("directory_group.unlinked", community,
+                            f"communities/{community['_id']}/directory-groups/{link['group_id']}",
+                            {**link, "unlinked_by": actor.user_id if actor else DIRECTORY})]
+
+
+def join_by_group(community, link, person, membership, now):
+    """(a new membership or None, its events, whether the group is to be added to an existing
+    one's sources) of a person a linked group gives the community."""
+    if community.get("archived"):
+        return None, [], False
+    if membership is not None:
+        return None, [], True
+    joined = new_membership(community["_id"], person, split_person_id(person)[0], link["role"], "directory_group", now)
+    joined.update(sources=[link["group_id"]], own=False)
+    return joined, [_joined(community, joined)], False
+
+
+def ends_without_sources(membership):
+    """Whether a membership the directory gave has no group left that gives it (one the person
+    made themselves, or was given otherwise, stays)."""
+    return membership is not None and membership.get("own") is False and not membership.get("sources")
+
+
+def removed_by_directory(community, membership):
+    """Events of the directory's ending a membership (a group left, or the person deprovisioned):
+    ``member.removed`` by "directory", with all that a removal means."""
+    return [community_event("member.removed", community,
+                            f"communities/{community['_id']}/members/{membership['user_id']}",
+                            {**membership, "removed_by": DIRECTORY})]
+
+
+def erase_profile(profile):
+    """Events of forgetting a deleted person's name and address (their record stays, nameless:
+    a former member)."""
+    return [new_event("profile.updated", subject=f"people/{profile['_id']}",
+                      data={**profile, "name": None, "email": None, "changed": ["name", "email"]},
+                      organisation=profile.get("organisation"))]

@@ -141,3 +141,24 @@ class ProfileUpdated(Schema):
     email = fields.String(required=True, allow_none=True, dump_default=None)
     roles = fields.List(fields.String(), required=True)
     changed = fields.List(fields.String(), required=True)
+
+
+class _DirectoryLink(Schema):
+    """Made of a directory link document."""
+    community_id = fields.String(required=True)
+    organisation = fields.String(required=True)
+    group_id = fields.String(required=True)
+    display_name = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True)
+
+
+@events.type("directory_group.linked", "A community's owner linked a group of the organisation's directory: "
+             "its people become members with `role`.")
+class DirectoryGroupLinked(_DirectoryLink):
+    linked_by = fields.String(required=True)
+
+
+@events.type("directory_group.unlinked", "A directory group no longer gives a community its members (an owner "
+             "unlinked it, or the directory deleted it: `unlinked_by` directory); the memberships only it gave end.")
+class DirectoryGroupUnlinked(_DirectoryLink):
+    unlinked_by = fields.String(required=True)

@@ -172,3 +172,21 @@ class ProfileSchema(Schema):
     roles = fields.List(fields.String())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class DirectoryLinkSchema(Schema):
+    role = fields.String(load_default="member", validate=validate.OneOf(("member", "facilitator")),
+                         metadata={"description": "the role the group's people have in the community"})
+
+
+class DirectoryLinkViewSchema(Schema):
+    community_id = fields.String()
+    group_id = fields.String()
+    display_name = fields.String(allow_none=True)
+    role = fields.String()
+    linked_by = fields.String()
+    linked_at = fields.DateTime()
+
+
+class DirectoryLinksSchema(Schema):
+    items = fields.List(fields.Nested(DirectoryLinkViewSchema))

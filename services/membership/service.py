@@ -17,9 +17,10 @@ from commonplace.storage import Storage
 from services.membership import domain
 from services.membership import schemas as s
 from services.membership.copies import ServesCopies
+from services.membership.directory import FollowsDirectory
 from services.membership.store import MembershipRepository
 
-class MembershipService(HealthCheck, KeepsCountsRight, ServesCopies):
+class MembershipService(HealthCheck, KeepsCountsRight, ServesCopies, FollowsDirectory):
     name = "membership"
 
     store = Storage(MembershipRepository)

@@ -8,6 +8,10 @@ join_requests  _id = ObjectId hex; ``pending_key`` set only while pending (uniqu
 invitations    _id = ObjectId hex; ``pending_key`` likewise
 profiles       _id = the person's id; their name, email address and roles as their token last
                gave them; ``version`` counts the changes (each is made from the one before)
+directory_links    _id = "<community_id>:<group_id>": a directory group linked to a community,
+                   with the role it gives; a membership it gave lists the group in ``sources``
+directory_members  _id = "<group_id>:<user_id>": who is in which directory group, as the identity
+                   service's events say (for the memberships a reactivation restores)
 """
 from collections import Counter
 
@@ -34,6 +38,8 @@ class MembershipRepository:
         self.join_requests = db["join_requests"]
         self.invitations = db["invitations"]
         self.profiles = db["profiles"]
+        self.directory_links = db["directory_links"]
+        self.directory_members = db["directory_members"]
         self.turns = Turns(db)
         self.recounts = Recounts(db)
 
@@ -46,6 +52,9 @@ class MembershipRepository:
         self.join_requests.create_index([("community_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)])
         self.join_requests.create_index("pending_key", unique=True, sparse=True)
         self.invitations.create_index("pending_key", unique=True, sparse=True)
+        self.directory_links.create_index("group_id")
+        self.directory_links.create_index("community_id")
+        self.directory_members.create_index("user_id")
         once(self.db, PERSON_IDS, self.migrate_person_ids)
 
     def migrate_person_ids(self):
@@ -217,9 +226,12 @@ class MembershipRepository:
         if membership["role"] == "owner":
             self._count_owner(membership["community_id"], 1)
 
-    def end_membership(self, community_id, user_id, role, how, events):
-        """End an active membership held with ``role``; an owner only while another remains."""
-        if role == "owner":
+    def end_membership(self, community_id, user_id, role, how, events, even_last_owner=False):
+        """End an active membership held with ``role``; an owner only while another remains
+        (``even_last_owner``: the directory deprovisioned them, and no rule keeps them)."""
+        if role == "owner" and even_last_owner:
+            self._count_owner(community_id, -1)
+        elif role == "owner":
             self._release_owner(community_id)
         result = self.memberships.update_one(
             {"_id": pair_id(community_id, user_id), "active": True, "role": role},
@@ -334,3 +346,49 @@ class MembershipRepository:
         if document is None:
             raise Conflict("the invitation has already been used")
         return strip_outbox(document)
+
+    # directory groups
+
+    def directory_link(self, community_id, group_id):
+        return strip_outbox(self.directory_links.find_one({"_id": pair_id(community_id, group_id), "active": True}))
+
+    def directory_links_of_community(self, community_id):
+        return [strip_outbox(d) for d in self.directory_links.find({"community_id": community_id, "active": True})]
+
+    def directory_links_of_group(self, group_id):
+        return [strip_outbox(d) for d in self.directory_links.find({"group_id": group_id, "active": True})]
+
+    def save_directory_link(self, link, events):
+        self.directory_links.update_one({"_id": link["_id"]}, push_events({"$set": link}, events), upsert=True)
+
+    def end_directory_link(self, link_id, events):
+        self.directory_links.update_one({"_id": link_id}, push_events({"$set": {"active": False}}, events))
+
+    def memberships_in(self, community_id, *, source):
+        """The community's active memberships a directory group gives."""
+        return [strip_outbox(d) for d in self.memberships.find({"community_id": community_id, "active": True,
+                                                                "sources": source})]
+
+    def add_source(self, community_id, user_id, group_id):
+        self.memberships.update_one({"_id": pair_id(community_id, user_id), "active": True},
+                                    {"$addToSet": {"sources": group_id}})
+
+    def drop_source(self, community_id, user_id, group_id):
+        """The membership without ``group_id`` among its sources (None: there is none active)."""
+        return strip_outbox(self.memberships.find_one_and_update(
+            {"_id": pair_id(community_id, user_id), "active": True}, {"$pull": {"sources": group_id}},
+            return_document=ReturnDocument.AFTER))
+
+    def set_directory_members(self, group_id, organisation, added, removed):
+        for user_id in added:
+            self.directory_members.update_one({"_id": pair_id(group_id, user_id)}, {"$set": {
+                "group_id": group_id, "user_id": user_id, "organisation": organisation}}, upsert=True)
+        if removed:
+            self.directory_members.delete_many({"_id": {"$in": [pair_id(group_id, u) for u in removed]}})
+
+    def groups_of(self, user_id):
+        return [d["group_id"] for d in self.directory_members.find({"user_id": user_id})]
+
+    def erase_profile(self, user_id, events):
+        self.profiles.update_one({"_id": user_id}, push_events(
+            {"$set": {"name": None, "email": None, "erased": True}, "$inc": {"version": 1}}, events))

@@ -67,6 +67,7 @@ def _bodies(amy):
         "SignInStart": {"organisation": amy["home"].slug},
         "SignInComplete": {"code": "impostor", "code_verifier": "v" * 43},
         "SessionSecret": {"session": "s" * 43},
+        "DirectoryLink": {"role": "facilitator"},
     }
 
 
@@ -77,7 +78,7 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
            "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
            "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24, "key_id": "0" * 24,
            "webhook_id": "0" * 24, "delivery_id": "0" * 24,
-           "notification_id": "0" * 24, "state": "0" * 24}
+           "notification_id": "0" * 24, "state": "0" * 24, "group_id": "0" * 24}
     bodies = _bodies(amy)
     store = connect(platform.store_uri)
     try:

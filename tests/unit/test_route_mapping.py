@@ -45,6 +45,7 @@ EXAMPLES = {
     "SignInStartSchema": {"organisation": "acme"},
     "SignInCompleteSchema": {"code": "c", "code_verifier": "v" * 43},
     "SessionSecretSchema": {"session": "s" * 43},
+    "DirectoryLinkSchema": {"role": "member"},
 }
 QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}}  # query schemas with required parameters
 PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
