@@ -1,7 +1,8 @@
-"""Organisation administration, for its admins: API keys (issued, shown once, revoked), webhook
-endpoints (registered with their secret shown once, each with its delivery log, redelivery, a
-test ping, a new secret, enabled again), and a community's partner organisations."""
-from flask import Blueprint, redirect, render_template, request, url_for
+"""Organisation administration, for its admins: how its people sign in (its identity provider),
+API keys (issued, shown once, revoked; SCIM keys among them), webhook endpoints (registered with
+their secret shown once, each with its delivery log, redelivery, a test ping, a new secret,
+enabled again), and a community's partner organisations."""
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from web.api import ApiError
@@ -9,7 +10,12 @@ from web.forms import Refused
 from web.parts import api, parts
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
-SCOPES = ("events:read", "webhooks:manage")
+SCOPES = ("events:read", "webhooks:manage", "scim")
+CLAIMS = ("user", "name", "email", "groups")
+
+
+def _lines(text):
+    return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
 
 
 def _overview(refused=None, shown=None, form=None, status=200):
@@ -19,7 +25,8 @@ def _overview(refused=None, shown=None, form=None, status=200):
         if part.refused and part.refused.status == 403:
             raise part.refused
     return render_template("admin/overview.html", section="admin", refused=refused, shown=shown, form=form or {},
-                           scopes=SCOPES, **found), status
+                           scopes=SCOPES, scim_url=current_app.config["SETTINGS"]["GATEWAY_URL"].rstrip("/") + "/scim/v2",
+                           **found), status
 
 
 @blueprint.get("")
@@ -103,3 +110,54 @@ def add_partner(community_id):
     except ApiError as error:
         return render_template("error.html", title=_("That could not be done"), message=error.message), error.status
     return redirect(url_for("communities.members", community_id=community_id, done="partner"))
+
+
+def _provider_path():
+    return f"/v1/organisations/{g.me['organisation']}/identity-provider"
+
+
+def _sign_in_page(form=None, refused=None, status=200):
+    path = _provider_path()  # (g is this request's, not the part's thread's)
+    found = parts(provider=lambda: api().get(path))
+    provider = found["provider"]
+    if provider.refused and provider.refused.status == 403:
+        raise provider.refused
+    if form is None and provider:
+        current = provider.value
+        form = {"issuer": current["issuer"], "client_id": current["client_id"],
+                "email_domains": "\n".join(current["email_domains"]), "admin_groups": "\n".join(current["admin_groups"]),
+                "scopes": " ".join(current["scopes"]), "audience": current.get("audience") or "",
+                **{f"claim_{name}": current["claims"][name] for name in CLAIMS}}
+    return render_template("admin/sign_in.html", section="admin", provider=provider, form=form or {},
+                           refused=refused, claims=CLAIMS,
+                           redirect_uri=request.url_root.rstrip("/") + "/auth/callback"), status
+
+
+@blueprint.get("/sign-in")
+def sign_in():
+    return _sign_in_page()
+
+
+@blueprint.post("/sign-in")
+def save_sign_in():
+    form = request.form
+    body = {"issuer": form.get("issuer", "").strip(), "client_id": form.get("client_id", "").strip(),
+            "email_domains": _lines(form.get("email_domains", "")), "admin_groups": _lines(form.get("admin_groups", "")),
+            "scopes": form.get("scopes", "").split() or ["openid", "email", "profile"],
+            "claims": {name: form.get(f"claim_{name}", "").strip() or default
+                       for name, default in zip(CLAIMS, ("sub", "name", "email", "groups"))}}
+    if form.get("client_secret"):
+        body["client_secret"] = form["client_secret"]
+    if form.get("audience", "").strip():
+        body["audience"] = form["audience"].strip()
+    try:
+        api().put(_provider_path(), body)
+    except ApiError as error:
+        return _sign_in_page(form, Refused(error), error.status)
+    return redirect(url_for("admin.sign_in", done="saved"))
+
+
+@blueprint.post("/sign-in/remove")
+def remove_sign_in():
+    api().delete(_provider_path())
+    return redirect(url_for("admin.sign_in", done="removed"))

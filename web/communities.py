@@ -49,12 +49,39 @@ def create():
     return redirect(url_for("communities.community", community_id=community["id"]))
 
 
+def _settings_page(community_id, form=None, refused=None, link_form=None, link_refused=None, status=200):
+    community = api().get(f"/v1/communities/{community_id}")
+    found = parts(groups=lambda: api().get(f"/v1/communities/{community_id}/directory-groups"))
+    form = form or {**community, "tags": ", ".join(community.get("tags") or [])}
+    return render_template("communities/settings.html", section="communities", community=community, form=form,
+                           refused=refused, groups=found["groups"], link_form=link_form or {},
+                           link_refused=link_refused), status
+
+
 @blueprint.get("/<community_id>/settings")
 def settings(community_id):
-    community = api().get(f"/v1/communities/{community_id}")
-    form = {**community, "tags": ", ".join(community.get("tags") or [])}
-    return render_template("communities/settings.html", section="communities", community=community, form=form,
-                           refused=None)
+    return _settings_page(community_id)
+
+
+@blueprint.post("/<community_id>/directory-groups")
+def link_group(community_id):
+    form = request.form
+    group_id = form.get("group_id", "").strip()
+    if not group_id:
+        return _settings_page(community_id, link_form=form, status=400, link_refused=Refused(
+            fields={"group_id": _("Enter the group's id in your directory")}))
+    try:
+        api().put(f"/v1/communities/{community_id}/directory-groups/{group_id}", {"role": form.get("role", "member")})
+    except ApiError as error:
+        refused = Refused(error, fields={"group_id": error.message} if error.status == 404 else None)
+        return _settings_page(community_id, link_form=form, link_refused=refused, status=error.status)
+    return redirect(url_for("communities.settings", community_id=community_id, done="linked"))
+
+
+@blueprint.post("/<community_id>/directory-groups/<group_id>/unlink")
+def unlink_group(community_id, group_id):
+    api().delete(f"/v1/communities/{community_id}/directory-groups/{group_id}")
+    return redirect(url_for("communities.settings", community_id=community_id, done="unlinked"))
 
 
 @blueprint.post("/<community_id>/settings")
@@ -67,9 +94,7 @@ def save_settings(community_id):
     try:
         api().patch(f"/v1/communities/{community_id}", body)
     except ApiError as error:
-        community = api().get(f"/v1/communities/{community_id}")
-        return render_template("communities/settings.html", section="communities", community=community, form=form,
-                               refused=Refused(error)), error.status
+        return _settings_page(community_id, form=form, refused=Refused(error), status=error.status)
     return redirect(url_for("communities.community", community_id=community_id, done="changed"))
 
 

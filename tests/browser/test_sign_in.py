@@ -61,3 +61,28 @@ def test_an_address_no_organisation_signs_in_with_is_refused_on_the_page(browser
     assert "Error:" in browser.driver.title
     assert "No organisation signs in here with that address" in browser.text
     browser.accessible()
+
+
+def test_an_org_admin_sets_the_provider_up_on_its_page(browser, platform, acme, provider):
+    browser.sign_in(acme, "ada", admin=True).open("/admin/sign-in")
+    assert browser.heading == "How your people sign in", browser.text
+    browser.accessible()
+    assert browser.field("Issuer").get_attribute("value") == provider.issuer
+    assert browser.field("Redirect URI").get_attribute("value") == platform.web + "/auth/callback"
+    browser.fill("Issuer", provider.issuer + "/nowhere").press("Save identity provider")
+    assert "Error:" in browser.driver.title and "There is a problem" in browser.text
+    browser.accessible()
+    browser.fill("Issuer", provider.issuer).fill("Client secret", provider.client_secret)
+    browser.press("Save identity provider")
+    assert "Your identity provider is saved" in browser.text, browser.text
+    browser.accessible()
+
+
+def test_an_owner_links_a_directory_group_on_the_settings_page(browser, platform, acme):
+    from tests.support.api import create_community
+    owner = acme.user("olga")
+    community = create_community(platform, owner)
+    browser.sign_in(acme, "olga").open(f"/communities/{community['id']}/settings").accessible()
+    browser.fill("Group's id in your directory", "no-such-group").press("Link group")
+    assert "There is a problem" in browser.text
+    browser.accessible()
