@@ -54,21 +54,27 @@ def check_text(value, what="body"):
             pending.extend((inner, depth + 1, where) for inner in item)
 
 
+def read_body(request, limit):
+    """The request's body, as bytes; PayloadTooLarge beyond ``limit`` bytes, whether or not it
+    says its length."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=True)
+    except Exception as error:  # werkzeug's RequestEntityTooLarge, for a body without a length
+        if getattr(error, "code", None) == 413:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
+        raise
+
+
 def read_json_body(request, limit):
     """The request's JSON body, once it is acceptable input (see above)."""
     if request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.mimetype or 'without a Content-Type'}",
             {"_schema": ["Content-Type must be application/json"]})
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    request.max_content_length = limit
-    try:
-        raw = request.get_data(cache=True)
-    except Exception as error:  # werkzeug's RequestEntityTooLarge, for a body without a length
-        if getattr(error, "code", None) == 413:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
-        raise
+    raw = read_body(request, limit)
     if not raw.strip():
         raise Invalid("this route needs a JSON body", {"_schema": ["missing body"]})
     try:

@@ -10,9 +10,10 @@ import json
 
 from werkzeug.wrappers import Response
 
-from commonplace.errors import PayloadTooLarge, PlatformError
+from commonplace.errors import PlatformError
 from gateway.api_keys import verifying_api_key
 from gateway.entrypoints import JsonEndpoint
+from gateway.input import read_body
 
 MEDIA_TYPE = "application/scim+json"
 PASSED_HEADERS = ("content-type", "if-match", "if-none-match")
@@ -31,16 +32,7 @@ class ScimEndpoint(JsonEndpoint):
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
-        limit = self.container.config["MAX_BODY_BYTES"]
-        if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-        request.max_content_length = limit
-        try:
-            raw = request.get_data(cache=True)
-        except Exception as error:  # werkzeug's RequestEntityTooLarge, for a body without a length
-            if getattr(error, "code", None) == 413:
-                raise PayloadTooLarge(f"the body is larger than {limit} bytes") from None
-            raise
+        raw = read_body(request, self.container.config["MAX_BODY_BYTES"])
         kwargs["scim_request"] = {
             "method": request.method, "path": "/" + kwargs.pop("rest"), "query": dict(request.args.items()),
             "headers": {k: v for k, v in request.headers.items() if k.lower() in PASSED_HEADERS},
