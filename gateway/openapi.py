@@ -113,8 +113,9 @@ def _operation(entrypoint, method_name):
         }
     if entrypoint.public:
         operation["security"] = []
-        return operation
-    if entrypoint.api_keys:
+        if entrypoint.body is None:
+            return operation
+    elif entrypoint.api_keys:
         operation["security"] = [{"bearer": []}, {"apiKey": []}]
     elif entrypoint.query_token_scope:
         operation["security"] = [{"bearer": []}, {"calendarToken": []}]

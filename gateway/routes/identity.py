@@ -78,7 +78,7 @@ class IdentityRoutes(Routes):
         return self.identity.begin_sign_in(fields=body)
 
     @endpoint("POST", "/v1/sign-ins/<state>/complete", public=True, status=201, body=ids.SignInCompleteSchema,
-              response=ids.SessionTokenSchema, tag="identity",
+              response=ids.SessionTokenSchema, tag="identity", also={502: "Error"},
               summary="Complete a sign-in with the provider's code: a session and its first access token")
     def complete_sign_in(self, request, state, body):
         return self.identity.complete_sign_in(state=state, fields=body)

@@ -72,6 +72,8 @@ class IdentityProviderSchema(Schema):
 
 
 class SignInStartSchema(Schema):
+    openapi = {"oneOf": [{"required": ["organisation"]}, {"required": ["email"]}]}
+
     organisation = fields.String(validate=SLUG)
     email = OneLine(min_length=3, max_length=320)
     next = OneLine(load_default="/", max_length=2000,

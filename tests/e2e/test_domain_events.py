@@ -1,4 +1,6 @@
 """What the membership service publishes: CloudEvents, each valid against its schema."""
+import requests
+
 import services.membership.domain_events  # noqa: F401 - fills the catalogue validate_event uses
 from commonplace.envelope import CATALOGUE, validate_event
 from tests.support.api import create_community
@@ -9,6 +11,7 @@ MEMBERSHIP_TYPES = {
         "member.joined", "member.left", "member.removed", "member.role_changed",
         "join_request.created", "join_request.approved", "join_request.rejected",
         "invitation.created", "invitation.accepted", "partner.added", "profile.updated",
+        "directory_group.linked", "directory_group.unlinked",
     )
 }
 
@@ -35,6 +38,13 @@ def test_every_membership_change_publishes_a_valid_cloudevent(platform, admin, a
     platform.call("DELETE", f"{path}/members/{acme.user_id('bob')}", bob)
     platform.call("PATCH", path, ann, {"description": "changed"})
     platform.call("POST", f"{path}/partners", ann, {"organisation": globex.slug})
+    key = platform.call("POST", "/v1/api-keys", acme.user("ada", roles=("org_admin",)),
+                        {"name": "directory", "scopes": ["scim"]}).json()["key"]
+    group = requests.post(f"{platform.base}/scim/v2/Groups", headers={"Authorization": f"Bearer {key}"}, timeout=10,
+                          json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eventful"})
+    assert group.status_code == 201, group.text
+    assert platform.call("PUT", f"{path}/directory-groups/{group.json()['id']}", ann, {"role": "member"}).status_code == 200
+    assert platform.call("DELETE", f"{path}/directory-groups/{group.json()['id']}", ann).status_code == 200
     platform.call("POST", f"{path}/archive", ann)
 
     seen = {}
