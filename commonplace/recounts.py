@@ -21,14 +21,19 @@ from commonplace.timers import every
 
 class KeepsCountsRight:
     """A service mixin: every ``RECOUNT_INTERVAL`` one replica (a turn, ``commonplace.turns``)
-    checks the counts its repository keeps (``store.recount()``, which ``settle``s them)."""
+    checks the counts its repository keeps (``store.recount()``, which ``settle``s them and
+    returns the documents it put right), then does what counts put right call for
+    (``counts_put_right``)."""
 
     config = Config()
 
     @every("RECOUNT_INTERVAL")
     def recount(self):
         if self.store.turns.take("recount", self.config["RECOUNT_INTERVAL"]):
-            self.store.recount()
+            self.counts_put_right(self.store.recount() or [])
+
+    def counts_put_right(self, document_ids):
+        """Nothing by default; the events service gives the seats a count put right freed."""
 
 
 SLICE = 100

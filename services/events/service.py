@@ -190,6 +190,14 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
         communities = self.communities.by_id({w["community_id"] for _, w in registered})
         return domain.transcript(domain.transcript_entries(registered, communities))
 
+    def counts_put_right(self, workshop_ids):
+        """A seat a process claimed and died before it registered anyone is given back by the
+        recount; the first on the waitlist then has it."""
+        for workshop_id in workshop_ids:
+            workshop = self.store.workshop(workshop_id)
+            if workshop is not None and workshop["status"] == "scheduled":
+                seating.fill_seats(self.store, workshop)
+
     # reactions to membership (FollowsMembership calls these)
 
     def membership_ended(self, community_id, user_id):

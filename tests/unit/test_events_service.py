@@ -343,3 +343,18 @@ def test_the_online_link_is_for_those_with_a_seat_and_the_managers(make):
     assert make(cat).get_workshop(workshop_id=workshop["id"])["online_url"] is None
     assert "meet.example.org" not in make(cat).calendar(community_id="c1").replace("\r\n ", "")
     assert "meet.example.org" in make(bob).calendar(community_id="c1").replace("\r\n ", "")
+
+
+def test_a_seat_a_killed_process_claimed_goes_to_the_first_waitlisted_once_the_count_is_put_right(make):
+    workshop = _workshop(make, capacity=1)
+    bob, cat = make.join("bob"), make.join("cat")
+    # bob's seat claimed, the process killed before his registration was stored: cat waits.
+    assert make.repository.claim_seat(workshop["id"])
+    assert make(cat).register(workshop_id=workshop["id"])["status"] == "waitlisted"
+    service = make(bob)
+    service.store.turns.take = lambda *args, **kwargs: True  # this replica's turn, each time
+    service.recount()  # the difference seen once
+    assert make(cat).get_workshop(workshop_id=workshop["id"])["registration"]["status"] == "waitlisted"
+    service.recount()  # seen again: put right, and the freed seat given
+    seen = make(cat).get_workshop(workshop_id=workshop["id"])
+    assert seen["registration"]["status"] == "confirmed" and (seen["confirmed_count"], seen["waitlist_count"]) == (1, 0)
