@@ -17,6 +17,10 @@ MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 WEB_ADDRESS = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?$"
 
 
+# An organisation's or a community's short name, as it appears in addresses.
+SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-case letters, digits and inner hyphens")
+
+
 class OneLine(fields.String):
     """A line of text, ``min_length`` to ``max_length`` characters, no control characters."""
 

@@ -1,9 +1,8 @@
 """What goes in and out of the identity service, at the RPC boundary and over HTTP."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from commonplace.text import OneLine, WebAddress
+from commonplace.text import SLUG, OneLine, WebAddress
 
-SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-case letters, digits and inner hyphens")
 DOMAIN = validate.Regexp(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$",
                          error="a domain name in lower case, like acme.example")
 CLAIM = validate.Regexp(r"^[A-Za-z0-9_.:/-]{1,200}$", error="a claim's name (letters, digits, _ . : / -)")

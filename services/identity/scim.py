@@ -254,7 +254,7 @@ class DirectoryStorage(ScimStorage):
         known = {d["_id"] for d in self.store.directory_users_by_id(self.organisation, members)}
         unknown = [m for m in members if m not in known]
         if unknown:
-            raise _invalid_value(f"no user {unknown[0]} in this directory")
+            raise InvalidValueException(detail=f"no user {unknown[0]} in this directory")
         document = {"_id": resource.id, "organisation": self.organisation, "display_name": resource.display_name,
                     "display_name_key": (resource.display_name or "").casefold(), "external_id": resource.external_id,
                     "members": members,
@@ -275,10 +275,6 @@ class DirectoryStorage(ScimStorage):
         resource.members = [m for m in resource.members or [] if m.value in members] or None
         document = {**group, "members": members, "resource": _text(resource), "version": _version()}
         self.store.replace_directory_group(document, [])
-
-
-def _invalid_value(detail):
-    return InvalidValueException(detail=detail)
 
 
 def _narrowing(scim_filter, indexed):

@@ -2,9 +2,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from commonplace.pagination import PageQuerySchema
-from commonplace.text import MultiLine, OneLine
+from commonplace.text import SLUG, MultiLine, OneLine
 
-SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", error="lower-case letters, digits and inner hyphens")
 ROLES = ("owner", "facilitator", "member")
 VISIBILITIES = ("public", "organisation", "private")
 JOIN_POLICIES = ("open", "approval", "invitation")
