@@ -12,7 +12,7 @@ from commonplace.permissions import (
 from commonplace.queries import all_of
 from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.diffs import unified_diff
-from services.knowledge.rendering import TooCostly, render_markdown
+from commonplace.rendering import rendered
 
 LIVE = ("published", "needs_review")
 # What anyone who may see the community may read: live knowledge, and archived knowledge that
@@ -46,14 +46,6 @@ def is_author(artifact, actor, membership):
     the owners and facilitators, who may edit, publish and archive every artifact anyway."""
     return artifact["author"] == actor.user_id and membership is not None
 
-
-def rendered(body):
-    """The safe HTML of ``body``, rendered once as it is written; Unprocessable (saying why)
-    for a body over the rendering budget, which is not stored."""
-    try:
-        return render_markdown(body)
-    except TooCostly as refused:
-        raise Unprocessable(f"the body cannot be rendered: {refused}", {"body": [str(refused)]}) from None
 
 
 def revision_of(artifact, author, at, summary):

@@ -31,7 +31,7 @@ from commonplace.registry import reindex_request
 from commonplace.rpc import rpc
 from commonplace.storage import StoreClient
 from services.knowledge.domain import seen_by_all
-from services.knowledge.rendering import plain_text
+from commonplace.rendering import plain_text
 from services.knowledge.store import KnowledgeRepository
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from commonplace.migrations import once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
 from commonplace.turns import Turns
-from services.knowledge.rendering import render_or_escape
+from commonplace.rendering import render_or_escape
 
 RENDERED_BODIES = "bodies rendered when written"
 

@@ -5,9 +5,9 @@ import random
 import pytest
 
 from commonplace.errors import Unprocessable
-from services.knowledge import domain
+
 from services.knowledge.diffs import unified_diff
-from services.knowledge.rendering import MAX_NESTING, nesting_depth, plain_text, render_or_escape
+from commonplace.rendering import MAX_NESTING, nesting_depth, plain_text, render_or_escape, rendered
 
 TOO_DEEP = {
     "nested lists of raw HTML": "<ul>" * 51_200,
@@ -30,27 +30,27 @@ LINEAR = {
 @pytest.mark.parametrize("shape", TOO_DEEP)
 def test_a_body_nested_past_the_budget_is_refused_saying_why(shape):
     with pytest.raises(Unprocessable) as refused:
-        domain.rendered(TOO_DEEP[shape])
+        rendered(TOO_DEEP[shape])
     assert f"more than {MAX_NESTING} levels" in refused.value.message and "body" in refused.value.fields
 
 
 @pytest.mark.parametrize("shape", LINEAR)
 def test_costly_looking_bodies_within_the_budget_render(shape):
-    html = domain.rendered(LINEAR[shape])
+    html = rendered(LINEAR[shape])
     assert html and nesting_depth(html) <= MAX_NESTING
 
 
 def test_ordinary_nesting_and_pasted_html_are_rendered():
     lists = "".join("  " * depth + "- item\n" for depth in range(12))
-    assert domain.rendered(lists).count("<ul>") == 12
-    assert domain.rendered("<p>one<p>two<ul><li>a<li>b</ul>") == "<p>one</p><p>two</p><ul><li>a</li><li>b</li></ul>\n"
+    assert rendered(lists).count("<ul>") == 12
+    assert rendered("<p>one<p>two<ul><li>a<li>b</ul>") == "<p>one</p><p>two</p><ul><li>a</li><li>b</li></ul>\n"
     assert nesting_depth("<b><div></b></div><br><img src=x />") == 2
 
 
 def test_what_was_stored_before_the_budget_is_shown_escaped():
     shown = render_or_escape("<div>" * 200 + "<script>x</script>")
     assert shown.startswith("<pre>&lt;div&gt;") and "<script>" not in shown
-    assert plain_text(domain.rendered("Plan *ahead* &amp; <b>now</b>")) == "Plan ahead & now\n"
+    assert plain_text(rendered("Plan *ahead* &amp; <b>now</b>")) == "Plan ahead & now\n"
 
 
 def _patched(a, diff):

@@ -4,7 +4,7 @@ import datetime
 import pytest
 
 from commonplace.errors import Unprocessable
-from services.knowledge.rendering import render_markdown
+from commonplace.rendering import render_markdown
 from services.knowledge.search import SearchIndex, match_expression
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)

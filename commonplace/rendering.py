@@ -21,6 +21,8 @@ import nh3
 from cmarkgfm.cmark import Options
 from eventlet import tpool
 
+from commonplace.errors import Unprocessable
+
 MAX_NESTING = 100
 _ALLOWED_SCHEMES = {"http", "https", "mailto"}
 _CITING = {"q", "blockquote", "del", "ins"}
@@ -95,3 +97,12 @@ def render_or_escape(text):
 def plain_text(body_html):
     """The words of rendered, sanitised HTML as a reader sees them: no markup, no tags."""
     return html.unescape(nh3.clean(body_html, tags=set()))
+
+
+def rendered(text, field="body"):
+    """The safe HTML of ``text``, rendered once as it is written; Unprocessable (saying why, on
+    ``field``) for a text over the rendering budget, which is then not stored."""
+    try:
+        return render_markdown(text)
+    except TooCostly as refused:
+        raise Unprocessable(f"the {field} cannot be rendered: {refused}", {field: [str(refused)]}) from None
