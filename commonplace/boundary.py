@@ -49,3 +49,14 @@ class JsonNumber(fields.Float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CalendarDay(fields.Date):
+    """A day (``2030-12-03``), kept and passed as that text, which sorts as the days do (stores
+    keep no bare dates)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) or value is None else super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()

@@ -68,6 +68,8 @@ SETTINGS = {
     "RECOUNT_INTERVAL": (60.0, float, "seconds between checks of stored counts (members, seats) against "
                          "their records; a difference seen on two checks in a row is put right"),
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
+    "INITIATIVE_REMINDER_INTERVAL": (60.0, float, "seconds between checks for decisions to close and "
+                                     "milestones, decisions and reviews to remind people of"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
     "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),

@@ -27,6 +27,10 @@ REGISTRY = (
     Process("identity", "services.identity.service:IdentityService",
             events="services.identity.domain_events", metrics_port=9105,
             records=("signing_keys", "identity_providers", "sessions", "people")),
+    # Projects inside a community: stewards, contributors, milestones, progress notes, decisions.
+    Process("initiatives", "services.initiatives.service:InitiativesService",
+            events="services.initiatives.domain_events", metrics_port=9106,
+            records=("initiatives", "milestones", "updates", "decisions", "ballots")),
     Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
     # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
     Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",

@@ -3,6 +3,8 @@
 ``community`` is the service's copy of a community and ``membership`` the caller's copied
 active membership, or None. ``now`` is passed in where a rule depends on the time.
 """
+import hashlib
+
 from commonplace.clock import isoformat
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
@@ -10,9 +12,9 @@ from commonplace.permissions import (
     is_manager, require_manager, require_member, require_not_archived, require_visible,
 )
 from commonplace.queries import all_of
+from commonplace.rendering import rendered
 from services.knowledge.domain_events import answer_event, artifact_event
 from services.knowledge.diffs import unified_diff
-from commonplace.rendering import rendered
 
 LIVE = ("published", "needs_review")
 # What anyone who may see the community may read: live knowledge, and archived knowledge that
@@ -54,15 +56,22 @@ def revision_of(artifact, author, at, summary):
             "at": at, "summary": summary, **{field: artifact[field] for field in CONTENT}}
 
 
-def create(community, actor, membership, data, now):
+def origin_id(origin):
+    """The id of the one artifact drafted from ``origin`` (``{"kind", "id"}``, e.g. an
+    initiative's outcome): asked again, the same draft, never a second."""
+    return hashlib.sha256(f"{origin['kind']}:{origin['id']}".encode()).hexdigest()[:24]
+
+
+def create(community, actor, membership, data, now, origin=None):
     """(artifact, its first revision, events): members write drafts, which the community's
     review publishes; a question is live when asked (published, and ``question.asked``), so that
-    it can be answered at once: rapid help does not wait for a review."""
+    it can be answered at once: rapid help does not wait for a review. A draft made of what
+    another part of the platform produced (``origin``) keeps where it came from."""
     require_member(membership, "write its knowledge")
     require_not_archived(community)
     asked = data["kind"] == "question"
     artifact = {
-        "_id": new_id(), "community_id": community["_id"], "organisation": community["organisation"],
+        "_id": origin_id(origin) if origin else new_id(), "origin": origin, "community_id": community["_id"], "organisation": community["organisation"],
         "kind": data["kind"], "title": data["title"], "body": data["body"], "body_html": rendered(data["body"]),
         "tags": data["tags"], "links": data["links"], "review_by": data["review_by"],
         "status": "published" if asked else "draft", "published_at": now if asked else None, "revision": 1,

@@ -97,6 +97,12 @@ class ApprovalSchema(Schema):
     comment = fields.String()
 
 
+class OriginSchema(Schema):
+    kind = fields.String(metadata={"description": "what the artifact was drafted from: initiative"})
+    id = fields.String()
+    title = fields.String()
+
+
 class ArtifactSchema(Schema):
     id = fields.String(attribute="_id")
     community_id = fields.String()
@@ -118,6 +124,8 @@ class ArtifactSchema(Schema):
     approval = fields.Nested(ApprovalSchema, allow_none=True)
     published_at = fields.DateTime(allow_none=True)
     accepted_answer = fields.String(allow_none=True, metadata={"description": "a question's accepted answer"})
+    origin = fields.Nested(OriginSchema, allow_none=True, metadata={
+        "description": "where a draft the platform made came from (an initiative's outcome)"})
 
 
 class ArtifactSummarySchema(Schema):

@@ -70,6 +70,18 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
         return self._present(artifact)
 
     @rpc
+    def draft_from(self, community_id, fields, origin):
+        """A draft by the caller of what another part of the platform produced (an initiative's
+        outcome: ``origin`` ``{"kind": "initiative", "id", "title"}``), for the community's usual
+        review; asked again for the same origin, the draft made the first time."""
+        actor = self.actor()
+        community, membership = self.communities.visible(community_id, actor)
+        data = load(s.ArtifactCreateSchema, fields)
+        artifact, revision, events = domain.create(community, actor, membership, data, now(), origin=origin)
+        drafted = self.store.artifact(artifact["_id"]) or self.store.add_artifact(artifact, revision, events)
+        return self._present(drafted)
+
+    @rpc
     def list_artifacts(self, community_id, query):
         actor = self.actor()
         community, membership = self.communities.visible(community_id, actor)

@@ -25,8 +25,8 @@ from commonplace.ids import pair_id
 from commonplace.migrations import once
 from commonplace.outbox import push_events, strip_outbox, with_events
 from commonplace.pagination import paginate
-from commonplace.turns import Turns
 from commonplace.rendering import render_or_escape
+from commonplace.turns import Turns
 
 RENDERED_BODIES = "bodies rendered when written"
 
@@ -73,8 +73,14 @@ class KnowledgeRepository:
     # artifacts
 
     def add_artifact(self, artifact, revision, events):
-        self.artifacts.insert_one(with_events(artifact, events))
+        """Keep a new artifact and its first revision; one of the same id (a draft asked for
+        twice) stays as it was, and is returned."""
+        try:
+            self.artifacts.insert_one(with_events(artifact, events))
+        except DuplicateKeyError:
+            return self.artifact(artifact["_id"])
         self.record_revision(revision)
+        return strip_outbox(artifact)
 
     def artifact(self, artifact_id):
         return strip_outbox(self.artifacts.find_one({"_id": artifact_id}))

@@ -46,6 +46,17 @@ EXAMPLES = {
     "SignInCompleteSchema": {"code": "c", "code_verifier": "v" * 43},
     "SessionSecretSchema": {"session": "s" * 43},
     "DirectoryLinkSchema": {"role": "member"},
+    "InitiativeCreateSchema": {"title": "T", "goal": "G"},
+    "InitiativeUpdateSchema": {"goal": "G2"},
+    "CompleteSchema": {"no_outcome": "superseded"},
+    "AbandonSchema": {"reason": "No time"},
+    "InitiativeRoleSchema": {"role": "steward"},
+    "MilestoneCreateSchema": {"title": "M", "due_on": "2030-01-01"},
+    "InitiativeLinkCreateSchema": {"kind": "artifact", "id": "a1"},
+    "ProgressUpdateCreateSchema": {"body": "Done **this**."},
+    "DecisionCreateSchema": {"question": "Q?", "closes_at": "2030-01-01T10:00:00+00:00"},
+    "PositionSchema": {"position": "agree"},
+    "DecisionOutcomeSchema": {"statement": "We agreed."},
 }
 QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}}  # query schemas with required parameters
 PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")

@@ -36,6 +36,8 @@ CATEGORIES = {
     "credits": ("You were awarded credits", DIGEST),
     "artifacts": ("Your artifact was approved, sent back, published, or is due for review", DIGEST),
     "answers": ("Your question was answered, or your answer accepted", DIGEST),
+    "initiatives": ("An initiative you take part in: a progress note, a milestone due or done, its completion", DIGEST),
+    "decisions": ("An initiative's decision: opened, closing within a day, decided, or due for review", IMMEDIATE),
 }
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class Audience:
 def named(field):
     """The person a field of the event's data names."""
     return Audience(field, lambda event, copies: [event["data"].get(field)])
+
+
+def listed(field):
+    """The people a list in the event's data names (an initiative's ``members`` or ``stewards``)."""
+    return Audience(field, lambda event, copies: list(event["data"].get(field) or ()))
 
 
 MANAGERS = Audience("managers", lambda event, copies: copies.communities.members(event.get("community"), MANAGER_ROLES))
@@ -113,6 +120,26 @@ RULES = {
         "answers", named("asked_by"), "{{ actor }} answered {{ data.question_title }}", actor="answer_author"),
     "commonplace.knowledge.answer.accepted": Rule(
         "answers", named("answer_author"), "Your answer to {{ data.question_title }} was accepted", actor="accepted_by"),
+    "commonplace.initiatives.initiative.update_posted": Rule(
+        "initiatives", listed("members"), "{{ actor }} posted a progress note on {{ data.title }}", actor="author"),
+    "commonplace.initiatives.initiative.completed": Rule(
+        "initiatives", listed("members"), "{{ data.title }} is completed", actor="changed_by"),
+    "commonplace.initiatives.initiative.member_role_changed": Rule(
+        "initiatives", named("user_id"), "You are now {{ data.role }} of {{ data.title }}", actor="changed_by"),
+    "commonplace.initiatives.milestone.due": Rule(
+        "initiatives", listed("members"), "Due tomorrow: {{ data.milestone_title }} ({{ data.title }})"),
+    "commonplace.initiatives.milestone.completed": Rule(
+        "initiatives", listed("members"), "{{ actor }} completed {{ data.milestone_title }} ({{ data.title }})",
+        actor="done_by"),
+    "commonplace.initiatives.decision.opened": Rule(
+        "decisions", listed("members"), "{{ actor }} asks {{ data.title }} to decide: {{ data.question }}",
+        actor="opened_by"),
+    "commonplace.initiatives.decision.closing": Rule(
+        "decisions", listed("members"), "Closes within a day: {{ data.question }} ({{ data.title }})"),
+    "commonplace.initiatives.decision.decided": Rule(
+        "decisions", listed("members"), "Decided: {{ data.question }} ({{ data.title }})", actor="decided_by"),
+    "commonplace.initiatives.decision.review_due": Rule(
+        "decisions", listed("stewards"), "Review this decision: {{ data.question }} ({{ data.title }})"),
     "commonplace.notifications.webhook.disabled": Rule(
         "integrations", ORG_ADMINS, "A webhook endpoint was disabled after {{ data.consecutive_failures }} "
                                     "failed deliveries: {{ data.url }}"),
