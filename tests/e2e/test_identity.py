@@ -30,9 +30,17 @@ def amy(platform):
         "POST", f"/v1/communities/{internal['id']}/artifacts", token,
         {"kind": "guide", "title": "Amy's guide", "body": "mine"})] if r.status_code == 201],
         what="amy's artifact")[0].json()
+    initiative = until(lambda: [r for r in [platform.call(
+        "POST", f"/v1/communities/{internal['id']}/initiatives", token,
+        {"title": "Amy's initiative", "goal": "mine"})] if r.status_code == 201], what="amy's initiative")[0].json()
+    milestone = platform.call("POST", f"/v1/initiatives/{initiative['id']}/milestones", token,
+                              {"title": "Amy's milestone", "due_on": in_future(days=9).date().isoformat()}).json()
+    decision = platform.call("POST", f"/v1/initiatives/{initiative['id']}/decisions", token,
+                             {"question": "Amy's question?", "closes_at": rfc3339(in_future(days=2))}).json()
     return {"home": home, "other": other, "token": token, "person": home.user_id("amy"),
             "private": private["id"], "internal": internal["id"], "workshop": workshop["id"],
-            "artifact": artifact["id"]}
+            "artifact": artifact["id"], "initiative": initiative["id"], "milestone": milestone["id"],
+            "decision": decision["id"]}
 
 
 def _bodies(amy):
@@ -68,6 +76,17 @@ def _bodies(amy):
         "SignInComplete": {"code": "impostor", "code_verifier": "v" * 43},
         "SessionSecret": {"session": "s" * 43},
         "DirectoryLink": {"role": "facilitator"},
+        "InitiativeCreate": {"title": "Mine now", "goal": "impostor"},
+        "InitiativeUpdate": {"title": "Taken over"},
+        "Complete": {"no_outcome": "impostor"},
+        "Abandon": {"reason": "impostor"},
+        "InitiativeRole": {"role": "contributor"},
+        "MilestoneCreate": {"title": "impostor", "due_on": in_future(days=3).date().isoformat()},
+        "InitiativeLinkCreate": {"kind": "artifact", "id": amy["artifact"]},
+        "ProgressUpdateCreate": {"body": "impostor"},
+        "DecisionCreate": {"question": "impostor?", "closes_at": rfc3339(in_future(days=1))},
+        "Position": {"position": "disagree"},
+        "DecisionOutcome": {"statement": "impostor"},
     }
 
 
@@ -78,7 +97,8 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
            "org": amy["home"].slug, "request_id": "0" * 24, "invitation_id": "0" * 24,
            "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24, "key_id": "0" * 24,
            "webhook_id": "0" * 24, "delivery_id": "0" * 24,
-           "notification_id": "0" * 24, "state": "0" * 24, "group_id": "0" * 24}
+           "notification_id": "0" * 24, "state": "0" * 24, "group_id": "0" * 24,
+           "initiative_id": amy["initiative"], "milestone_id": amy["milestone"], "decision_id": amy["decision"]}
     bodies = _bodies(amy)
     store = connect(platform.store_uri)
     try:
@@ -100,7 +120,8 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
                     seen = response.text
                     if names:
                         assert 400 <= response.status_code < 500, (method, filled, response.status_code, seen[:200])
-                    for own in (amy["private"], amy["internal"], amy["workshop"], amy["artifact"]):
+                    for own in (amy["private"], amy["internal"], amy["workshop"], amy["artifact"],
+                                amy["initiative"], amy["milestone"], amy["decision"]):
                         assert own not in seen, (method, filled, response.status_code)
         after = snapshot(store)
     finally:

@@ -2,8 +2,20 @@
 outcome in the community's knowledge, with the people it concerns told along the way."""
 import datetime
 
+import pytest
+
+import services.initiatives.domain_events  # noqa: F401 - fills the catalogue validate_event uses
+from commonplace.envelope import validate_event
 from tests.support.api import create_community, member_of
+from tests.support.bus import EventTap
 from tests.support.polling import until
+
+
+@pytest.fixture
+def initiative_events(amqp_uri):
+    tap = EventTap(amqp_uri, "initiatives")
+    yield tap
+    tap.close()
 
 
 def _known(platform, token, community_id):
@@ -29,7 +41,7 @@ def _told(platform, token, words):
                  what=f"a notification saying {words!r}")
 
 
-def test_an_initiative_from_proposal_to_an_outcome_in_the_knowledge(platform, acme, globex):
+def test_an_initiative_from_proposal_to_an_outcome_in_the_knowledge(platform, acme, globex, initiative_events):
     ann, bob, cat = acme.user("ann"), acme.user("bob"), acme.user("cat")
     community = create_community(platform, ann, join_policy="open")
     member_of(platform, community["id"], bob)
@@ -105,6 +117,14 @@ def test_an_initiative_from_proposal_to_an_outcome_in_the_knowledge(platform, ac
     assert platform.call("POST", f"{path}/complete", bob, {"outcome": outcome}).status_code == 409
     assert platform.call("POST", f"{path}/updates", cat, {"body": "late"}).status_code == 409
     _told(platform, cat, "Shared runbooks is completed")
+
+    # every change was a valid domain event, in the order it happened
+    for short_type in ("initiative.proposed", "initiative.started", "initiative.member_joined",
+                       "initiative.update_posted", "initiative.linked", "milestone.added", "milestone.completed",
+                       "decision.opened", "decision.voted", "initiative.completed"):
+        event = initiative_events.wait_for(f"commonplace.initiatives.{short_type}",
+                                           lambda e: e["data"]["initiative_id"] == initiative["id"])
+        assert validate_event(event) == {} and event["community"] == community["id"], short_type
 
 
 def test_bad_input_gets_4xx_and_changes_nothing(platform, acme):
