@@ -25,6 +25,8 @@ class InitiativeCreateSchema(Schema):
 
 
 class InitiativeUpdateSchema(Schema):
+    openapi = {"minProperties": 1}
+
     title = Title()
     goal = Goal()
     tags = Tags()

@@ -134,6 +134,14 @@ class World:
         answer = until(lambda: [r for r in [platform.call(
             "POST", f"{question}/answers", bob, {"body": "Measure first."})]
             if r.status_code == 201], what="an answer")[0].json()
+        initiative = until(lambda: [r for r in [platform.call(
+            "POST", f"/v1/communities/{open_one['id']}/initiatives", self.member,
+            {"title": "Shared runbooks", "goal": "One per service"})] if r.status_code == 201],
+            what="the initiatives copy")[0].json()
+        milestone = platform.call("POST", f"/v1/initiatives/{initiative['id']}/milestones", self.member, {
+            "title": "First", "due_on": in_future(days=10).date().isoformat()}).json()
+        decision = platform.call("POST", f"/v1/initiatives/{initiative['id']}/decisions", self.member, {
+            "question": "Adopt?", "closes_at": rfc3339(in_future(days=3))}).json()
         self.values = {
             "community_id": [open_one["id"], approval["id"], elsewhere["id"]],
             "workshop_id": [workshop["id"]],
@@ -144,4 +152,7 @@ class World:
             "artifact_id": [artifact["id"]],
             "answer_id": [answer["id"]],
             "number": [1, 2],
+            "initiative_id": [initiative["id"]],
+            "milestone_id": [milestone["id"]],
+            "decision_id": [decision["id"]],
         }
