@@ -110,6 +110,7 @@ def community(community_id):
                   members=lambda: api().get(f"/v1/communities/{community_id}/members", limit=12),
                   workshops=lambda: api().get(f"/v1/communities/{community_id}/workshops", **{"from": now, "limit": 5}),
                   knowledge=lambda: api().get(f"/v1/communities/{community_id}/artifacts", limit=8),
+                  initiatives=lambda: api().get(f"/v1/communities/{community_id}/initiatives", limit=5),
                   standards=lambda: api().get(f"/v1/communities/{community_id}/artifacts", standard="true", limit=20))
     if not found["community"]:
         raise found["community"].refused or ApiError(503, "unavailable", _("The community is not available right now."))

@@ -12,7 +12,9 @@ def _human(message):
     rules = ((r"^Missing data for required field\.$", lambda m: _("Enter something here")),
              (r"^Shorter than minimum length 1\.$", lambda m: _("Enter something here")),
              (r"^Field may not be null\.$", lambda m: _("Enter something here")),
-             (r"^Length must be between \d+ and (\d+)\.$", lambda m: _("Use %(n)s characters or fewer", n=m.group(1))),
+             # The API says this of an empty field too, so the sentence names both ends.
+             (r"^Length must be between (\d+) and (\d+)\.$",
+              lambda m: _("Enter %(low)s to %(high)s characters", low=m.group(1), high=m.group(2))),
              (r"^Longer than maximum length (\d+)\.$", lambda m: _("Use %(n)s characters or fewer", n=m.group(1))),
              (r"^Not a valid integer\.$", lambda m: _("Enter a whole number")),
              (r"^Not a valid number\.$", lambda m: _("Enter a number")),

@@ -64,7 +64,7 @@ def test_sign_in_sends_people_only_to_this_site(target, safe):
 
 @pytest.mark.parametrize("api,person", [
     ("Missing data for required field.", "Enter something here"),
-    ("Length must be between 1 and 200.", "Use 200 characters or fewer"),
+    ("Length must be between 1 and 200.", "Enter 1 to 200 characters"),
     ("Not a valid integer.", "Enter a whole number"),
     ("Must be one of: open, approval.", "Choose one of the options"),
     ("only members of the community may write its knowledge", "Only members of the community may write its knowledge"),
