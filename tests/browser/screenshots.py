@@ -46,14 +46,28 @@ def seed(platform):
         "kind": "question", "title": "How many users do we need for a usability test?",
         "body": "We have two weeks and a small budget.", "tags": ["research"]}).json()
     platform.call("POST", f"/v1/artifacts/{question['id']}/answers", ann, {"body": "Five per round, then iterate."})
-    return acme, guild, workshop, artifact, question
+    initiative = platform.call("POST", f"{path}/initiatives", ann, {
+        "title": "Accessible forms pattern library", "tags": ["accessibility"],
+        "goal": "One set of tested form patterns every service team can reuse."}).json()
+    at = f"/v1/initiatives/{initiative['id']}"
+    platform.call("POST", f"{at}/start", ann)
+    platform.call("POST", f"{at}/members", bob)
+    platform.call("POST", f"{at}/milestones", ann, {
+        "title": "Audit the ten most used forms", "due_on": (datetime.date.today() + datetime.timedelta(days=12)).isoformat()})
+    platform.call("POST", f"{at}/links", ann, {"kind": "artifact", "id": artifact["id"]})
+    platform.call("POST", f"{at}/updates", bob, {"body": "Audited **four** forms so far: date inputs are the worst."})
+    decision = platform.call("POST", f"{at}/decisions", ann, {
+        "question": "Use one question per page by default?",
+        "closes_at": (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).isoformat()}).json()
+    platform.call("PUT", f"/v1/decisions/{decision['id']}/vote", bob, {"position": "agree"})
+    return acme, guild, workshop, artifact, question, initiative
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory, \
             running_platform(pathlib.Path(directory), config.load()["AMQP_URI"]) as platform:
-        acme, guild, workshop, artifact, question = seed(platform)
+        acme, guild, workshop, artifact, question, initiative = seed(platform)
         driver = start_chromium(pathlib.Path(directory) / "chromium")
         try:
             browser = Browser(driver, platform)
@@ -68,6 +82,7 @@ def main():
                 pages = {"home": "/", "communities": "/communities", "community": f"/communities/{guild['id']}",
                          "workshop": f"/workshops/{workshop['id']}", "artifact": f"/artifacts/{artifact['id']}",
                          "question": f"/artifacts/{question['id']}", "search": "/knowledge?q=users",
+                         "initiative": f"/initiatives/{initiative['id']}",
                          "inbox": "/inbox", "transcript": "/transcript"}
                 shots += [(name, width, path) for name, path in pages.items()]
             for name, width, path in shots:
