@@ -70,6 +70,8 @@ SETTINGS = {
     "FAILPOINTS": ("", str, "comma-separated fault-injection points, for crash tests only"),
     "INITIATIVE_REMINDER_INTERVAL": (60.0, float, "seconds between checks for decisions to close and "
                                      "milestones, decisions and reviews to remind people of"),
+    "PATHWAY_EXPIRY_INTERVAL": (3600.0, float, "seconds between checks for pathway completions about to "
+                                "expire (their learners told 30 and 7 days before)"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
     "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),

@@ -43,6 +43,7 @@ TAGS = {
     "knowledge": "The body of knowledge: artifacts, revisions, review, standards, questions, search",
     "initiatives": "Projects inside a community: stewards and contributors, milestones, links, progress notes",
     "decisions": "An initiative's decisions: positions taken until it closes, what was decided, its review",
+    "pathways": "Learning pathways: groups of steps taken in order, enrolment, progress, completions",
     "inbox": "A person's notifications and how they choose to hear of things",
     "integrations": "The event feed, API keys and webhooks, for an organisation's integrations",
     "operations": "Health, metrics and this description",

@@ -31,6 +31,10 @@ REGISTRY = (
     Process("initiatives", "services.initiatives.service:InitiativesService",
             events="services.initiatives.domain_events", metrics_port=9106,
             records=("initiatives", "milestones", "updates", "decisions", "ballots")),
+    # Learning pathways: their steps, who is enrolled, progress from what people did, completions.
+    Process("learning", "services.learning.service:LearningService",
+            events="services.learning.domain_events", metrics_port=9107,
+            records=("pathways", "enrolments", "achievements", "completions")),
     Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
     # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
     Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",

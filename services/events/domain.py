@@ -5,7 +5,7 @@ No I/O here.
 archived) and ``membership`` the caller's copied active membership, or None. ``now`` is passed
 in where a rule depends on the time.
 """
-from commonplace.clock import to_second
+from commonplace.clock import parse_time, to_second
 from commonplace.errors import Conflict, Forbidden, NotFound, Unprocessable
 from commonplace.ids import new_id, pair_id
 from commonplace.permissions import require_manager, require_member, require_not_archived
@@ -269,11 +269,33 @@ def transcript_entries(registered, communities):
     """The transcript's lines: the attended ones of ``registered`` (registration, workshop)
     pairs, with their community's name and domain from ``communities`` (by id)."""
     return [{
-        "workshop_id": w["_id"], "title": w["title"], "community_id": w["community_id"],
+        "kind": "workshop", "workshop_id": w["_id"], "title": w["title"], "community_id": w["community_id"],
         "community": communities.get(w["community_id"], {}).get("name"),
         "domain": communities.get(w["community_id"], {}).get("domain"),
         "starts_at": w["starts_at"], "credits": r.get("credits_awarded", 0),
     } for r, w in registered if r.get("attendance") == "attended"]
+
+
+def pathway_entries(completions, communities, params):
+    """The transcript's lines of pathways completed within ``params``' from/to (``completions``:
+    the service's copy of the learning service's), beside the workshops'."""
+    return [{
+        "kind": "pathway", "pathway_id": c["pathway_id"], "title": c["title"], "community_id": c["community_id"],
+        "community": communities.get(c["community_id"], {}).get("name"),
+        "domain": c.get("domain") or communities.get(c["community_id"], {}).get("domain"),
+        "completed_at": c["completed_at"], "expires_at": c.get("expires_at"), "credits": c["credits"],
+    } for c in sorted(completions, key=lambda c: c["completed_at"])
+        if within(c["completed_at"], params.get("from_"), params.get("to"))]
+
+
+def pathway_credit(event):
+    """The copy kept of a pathway completion event (awarded, or renewed: no credits of its own)."""
+    data = event["data"]
+    return {"_id": pair_id(data["pathway_id"], data["user_id"]), "pathway_id": data["pathway_id"],
+            "user_id": data["user_id"], "community_id": data["community_id"], "title": data["title"],
+            "domain": data.get("domain"), "credits": data.get("credits", 0),
+            "completed_at": parse_time(data["completed_at"]),
+            "expires_at": parse_time(data["expires_at"]) if data.get("expires_at") else None}
 
 
 def transcript(entries):

@@ -131,12 +131,16 @@ class FeedbackSchema(Schema):
 
 
 class TranscriptItemSchema(Schema):
+    kind = fields.String(metadata={"description": "workshop (attended) or pathway (completed)"})
     workshop_id = fields.String()
+    pathway_id = fields.String()
     title = fields.String()
     community_id = fields.String()
     community = fields.String(allow_none=True)
     domain = fields.String(allow_none=True)
-    starts_at = fields.DateTime()
+    starts_at = fields.DateTime(metadata={"description": "a workshop's start"})
+    completed_at = fields.DateTime(metadata={"description": "when a pathway was completed"})
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "when a pathway's completion expires"})
     credits = fields.Float()
 
 

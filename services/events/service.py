@@ -8,6 +8,7 @@ them to the store (``seating`` for the write sequences behind seats and the wait
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.clock import now
+from commonplace.handlers import domain_event_handler
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
@@ -186,9 +187,20 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
         return render_csv(dump(s.TranscriptSchema, self._transcript(query)))
 
     def _transcript(self, query):
-        registered = self._registered(("confirmed",), load(s.RangeQuerySchema, query))
-        communities = self.communities.by_id({w["community_id"] for _, w in registered})
-        return domain.transcript(domain.transcript_entries(registered, communities))
+        params = load(s.RangeQuerySchema, query)
+        registered = self._registered(("confirmed",), params)
+        completions = self.store.pathway_credits_of(self.actor().user_id)
+        communities = self.communities.by_id({w["community_id"] for _, w in registered}
+                                             | {c["community_id"] for c in completions})
+        return domain.transcript(domain.transcript_entries(registered, communities)
+                                 + domain.pathway_entries(completions, communities, params))
+
+    @domain_event_handler("learning", "commonplace.learning.completion.*")
+    def on_pathway_completion(self, event):
+        """Pathway credits go on the transcript beside workshop credits (a copy of the learning
+        service's completions; the expiry notices need nothing here)."""
+        if event["type"].rsplit(".", 1)[1] in ("awarded", "renewed"):
+            self.store.keep_pathway_credit(domain.pathway_credit(event))
 
     def counts_put_right(self, workshop_ids):
         """A seat a process claimed and died before it registered anyone is given back by the

@@ -5,6 +5,8 @@ workshops      _id = ObjectId hex. ``seats_left`` and ``confirmed_count`` change
                workshop has ``seats_left`` = UNLIMITED. ``waitlist_next`` hands out waitlist
                order; ``order_key`` sorts by start time.
 registrations  _id = "<workshop_id>:<user_id>", kept when cancelled (history, and the event).
+pathway_credits  the service's copy of pathway completions (the learning service's
+               ``completion.awarded`` / ``renewed``), for the transcript: _id = "<pathway_id>:<user_id>".
 
 The service's copy of communities and memberships is the kernel's (``commonplace.projection``).
 """
@@ -46,6 +48,7 @@ class WorkshopRepository:
         self.db = db
         self.workshops = db["workshops"]
         self.registrations = db["registrations"]
+        self.pathway_credits = db["pathway_credits"]
         self.turns = Turns(db)
         self.recounts = Recounts(db)
 
@@ -56,6 +59,7 @@ class WorkshopRepository:
         self.registrations.create_index([("workshop_id", ASCENDING), ("_id", ASCENDING)])
         self.registrations.create_index([("workshop_id", ASCENDING), ("status", ASCENDING), ("waitlist_seq", ASCENDING)])
         self.registrations.create_index("user_id")
+        self.pathway_credits.create_index("user_id")
         once(self.db, PERSON_IDS, self.migrate_person_ids)
 
     def migrate_person_ids(self):
@@ -232,6 +236,15 @@ class WorkshopRepository:
     def registrations_of_user(self, user_id, statuses):
         return [strip_outbox(d) for d in self.registrations.find(
             {"user_id": user_id, "status": {"$in": list(statuses)}})]
+
+    def keep_pathway_credit(self, credit):
+        """Keep (or renew the dates of) a pathway completion; its credits stay those first kept."""
+        fields = {key: value for key, value in credit.items() if key not in ("_id", "credits")}
+        self.pathway_credits.update_one({"_id": credit["_id"]}, {
+            "$set": fields, "$setOnInsert": {"credits": credit["credits"]}}, upsert=True)
+
+    def pathway_credits_of(self, user_id):
+        return list(self.pathway_credits.find({"user_id": user_id}))
 
     def workshops_by_id(self, ids):
         return {d["_id"]: strip_outbox(d) for d in self.workshops.find({"_id": {"$in": list(ids)}})}

@@ -2,7 +2,8 @@
 import csv
 import io
 
-COLUMNS = ("workshop_id", "title", "community_id", "community", "domain", "starts_at", "credits")
+COLUMNS = ("workshop_id", "title", "community_id", "community", "domain", "starts_at", "credits",
+           "kind", "pathway_id", "completed_at", "expires_at")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -15,11 +16,11 @@ def _cell(value):
 
 
 def render_csv(transcript):
-    """CSV text: one row per attended workshop, then a total row."""
+    """CSV text: one row per attended workshop and completed pathway, then a total row."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for item in transcript["items"]:
         writer.writerow([_cell(item.get(column)) for column in COLUMNS])
-    writer.writerow(["total", "", "", "", "", "", transcript["total_credits"]])
+    writer.writerow(["total", "", "", "", "", "", transcript["total_credits"], "", "", "", ""])
     return out.getvalue()

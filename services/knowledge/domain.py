@@ -106,7 +106,7 @@ def edit(artifact, community, actor, membership, data, now):
         changes["status"] = "draft"
     after = {**artifact, **changes, "revision": artifact["revision"] + 1}
     event = artifact_event("artifact.revised", after, {
-        "revised_by": actor.user_id, "summary": data["summary"], "tags": after["tags"]})
+        "revised_by": actor.user_id, "summary": data["summary"], "tags": after["tags"], "major": data["major"]})
     return changes, revision_of(after, actor.user_id, now, data["summary"]), [event]
 
 

@@ -21,7 +21,7 @@ def answer_event(short_type, answer, question, data):
                      data={"answer_id": answer["_id"], "question_id": question["_id"],
                            "community_id": question["community_id"], "question_title": question["title"],
                            "asked_by": question["author"], "answer_author": answer["author"],
-                           "accepted": answer["accepted"], **data},
+                           "accepted": answer["accepted"], "question_tags": question.get("tags") or [], **data},
                      community=question["community_id"], organisation=question["organisation"])
 
 
@@ -47,6 +47,7 @@ class ArtifactRevised(_Artifact):
     revised_by = fields.String(required=True)
     summary = fields.String(required=True)
     tags = fields.List(fields.String(), required=True)
+    major = fields.Boolean(required=True, metadata={"description": "its author says readers should read it again"})
 
 
 @events.type("artifact.submitted", "The author asked for a review before publishing.")
@@ -129,6 +130,7 @@ class _Answer(Schema):
     asked_by = fields.String(required=True)
     answer_author = fields.String(required=True)
     accepted = fields.Boolean(required=True)
+    question_tags = fields.List(fields.String(), required=True)
 
 
 @events.type("answer.posted", "A member answered a question.")

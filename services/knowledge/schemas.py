@@ -1,6 +1,7 @@
 """What goes in and out of the knowledge service."""
 from marshmallow import Schema, fields, validate
 
+from commonplace.boundary import JsonBoolean
 from commonplace.pagination import PageQuerySchema, RankedPageQuerySchema
 from commonplace.text import MultiLine, OneLine, WebAddress
 
@@ -28,6 +29,8 @@ class ArtifactEditSchema(Schema):
     tags = Tags()
     links = Links()
     summary = OneLine(load_default="", max_length=500, metadata={"description": "what this edit changed"})
+    major = JsonBoolean(load_default=False, metadata={
+        "description": "a change readers should read again: learners with it in a pathway under way are asked to"})
     base_revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
                                    metadata={"description": "the revision this edit was made from"})
 

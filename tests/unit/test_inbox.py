@@ -164,7 +164,7 @@ def test_the_inbox_lists_newest_first_and_marks_read(make):
 
 def test_nobody_hears_of_a_community_they_may_not_see(make):
     question = {"answer_id": "a1", "question_id": "q1", "community_id": "c1", "question_title": "Why?",
-                "asked_by": PARTNER, "answer_author": MEMBER, "accepted": False}
+                "asked_by": PARTNER, "answer_author": MEMBER, "accepted": False, "question_tags": []}
     make().on_knowledge_event(_event("knowledge", "answer.posted", question))
     assert _told(make) == [PARTNER]  # a member of a partner organisation
     # Globex is no partner any more and Gil no member: an answer to Gil's old question stays untold.

@@ -57,6 +57,9 @@ EXAMPLES = {
     "DecisionCreateSchema": {"question": "Q?", "closes_at": "2030-01-01T10:00:00+00:00"},
     "PositionSchema": {"position": "agree"},
     "DecisionOutcomeSchema": {"statement": "We agreed."},
+    "PathwayCreateSchema": {"title": "P", "credits": 2, "groups": [
+        {"title": "G", "rule": "all", "steps": [{"kind": "answer", "tag": "ops"}]}]},
+    "PathwayUpdateSchema": {"title": "P2"},
 }
 QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}}  # query schemas with required parameters
 PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")

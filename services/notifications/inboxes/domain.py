@@ -37,6 +37,7 @@ CATEGORIES = {
     "artifacts": ("Your artifact was approved, sent back, published, or is due for review", DIGEST),
     "answers": ("Your question was answered, or your answer accepted", DIGEST),
     "initiatives": ("An initiative you take part in: a progress note, a milestone due or done, its completion", DIGEST),
+    "pathways": ("A pathway you follow: a step to read again, your completion, its expiry", DIGEST),
     "decisions": ("An initiative's decision: opened, closing within a day, decided, or due for review", IMMEDIATE),
 }
 
@@ -140,6 +141,12 @@ RULES = {
         "decisions", listed("members"), "Decided: {{ data.question }} ({{ data.title }})", actor="decided_by"),
     "commonplace.initiatives.decision.review_due": Rule(
         "decisions", listed("stewards"), "Review this decision: {{ data.question }} ({{ data.title }})"),
+    "commonplace.learning.step.reopened": Rule(
+        "pathways", named("user_id"), "{{ data.step_title }} was revised: read it again for {{ data.title }}"),
+    "commonplace.learning.completion.awarded": Rule(
+        "pathways", named("user_id"), "You completed {{ data.title }} and earned {{ data.credits }} credits"),
+    "commonplace.learning.completion.expiring": Rule(
+        "pathways", named("user_id"), "Your completion of {{ data.title }} expires in {{ data.days_left }} days"),
     "commonplace.notifications.webhook.disabled": Rule(
         "integrations", ORG_ADMINS, "A webhook endpoint was disabled after {{ data.consecutive_failures }} "
                                     "failed deliveries: {{ data.url }}"),
