@@ -76,8 +76,8 @@ class _ChecksGroups(Schema):
     @validates("groups")
     def rules_fit(self, groups, **kwargs):
         for number, group in enumerate(groups, 1):
-            rule = group["rule"]
-            if rule != "all" and rule["at_least"] > len(group["steps"]):
+            rule = group.get("rule", "all")  # absent: refused already, by its own field
+            if rule != "all" and rule["at_least"] > len(group.get("steps", ())):
                 raise ValidationError(f"group {number} asks for more steps than it has")
 
 
