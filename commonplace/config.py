@@ -72,6 +72,9 @@ SETTINGS = {
                                      "milestones, decisions and reviews to remind people of"),
     "PATHWAY_EXPIRY_INTERVAL": (3600.0, float, "seconds between checks for pathway completions about to "
                                 "expire (their learners told 30 and 7 days before)"),
+    "EXPERTISE_HALF_LIFE_DAYS": (365.0, float, "days after which a piece of evidence of expertise counts half"),
+    "EXPERTISE_ESCALATION_INTERVAL": (600.0, float, "seconds between checks for questions unanswered after two "
+                                      "days (sent to the community's facilitators, once)"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
     "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),

@@ -44,6 +44,7 @@ TAGS = {
     "initiatives": "Projects inside a community: stewards and contributors, milestones, links, progress notes",
     "decisions": "An initiative's decisions: positions taken until it closes, what was decided, its review",
     "pathways": "Learning pathways: groups of steps taken in order, enrolment, progress, completions",
+    "experts": "Who knows what: people ranked per topic from what they did, and their own listing",
     "inbox": "A person's notifications and how they choose to hear of things",
     "integrations": "The event feed, API keys and webhooks, for an organisation's integrations",
     "operations": "Health, metrics and this description",
@@ -144,9 +145,24 @@ def _description(entrypoint):
     return f"{entrypoint.summary}. {credential}"
 
 
+def _nested(schema_cls, found):
+    """``schema_cls`` and every schema class its fields nest, by component name."""
+    found[schema_cls.__name__.removesuffix("Schema")] = schema_cls
+    for field in schema_cls._declared_fields.values():
+        inner = getattr(field, "inner", field)  # a List's items
+        nested = getattr(inner, "nested", None)
+        if isinstance(nested, type) and nested.__name__.removesuffix("Schema") not in found:
+            _nested(nested, found)
+    return found
+
+
 def _stated_rules(document, schemas):
-    """Rules a schema class states for OpenAPI only (``openapi = {"minProperties": 1}``)."""
-    for name, schema_cls in schemas.items():
+    """Rules a schema class states for OpenAPI only (``openapi = {"minProperties": 1}``), of the
+    routes' schemas and those they nest."""
+    every = {}
+    for schema_cls in schemas.values():
+        _nested(schema_cls, every)
+    for name, schema_cls in every.items():
         if getattr(schema_cls, "openapi", None) and name in document["components"]["schemas"]:
             document["components"]["schemas"][name].update(schema_cls.openapi)
 

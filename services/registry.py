@@ -35,6 +35,10 @@ REGISTRY = (
     Process("learning", "services.learning.service:LearningService",
             events="services.learning.domain_events", metrics_port=9107,
             records=("pathways", "enrolments", "achievements", "completions")),
+    # Who knows what: evidence of what people did, scores per topic, questions routed to experts.
+    Process("expertise", "services.expertise.service:ExpertiseService",
+            events="services.expertise.domain_events", metrics_port=9108,
+            records=("evidence", "scores", "profiles", "questions", "routings")),
     Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
     # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
     Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",

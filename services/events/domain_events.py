@@ -29,6 +29,7 @@ class _Workshop(Schema):
     timezone = fields.String(required=True)
     capacity = fields.Integer(required=True, allow_none=True)
     credits = fields.Float(required=True)
+    facilitators = fields.List(fields.String(), required=True, dump_default=list)
     sequence = fields.Integer(required=True, dump_default=0)
 
 

@@ -34,19 +34,18 @@ class _Artifact(Schema):
     status = fields.String(required=True)
     revision = fields.Integer(required=True)
     author = fields.String(required=True)
+    tags = fields.List(fields.String(), required=True, dump_default=list)
 
 
 @events.type("artifact.created", "A member wrote a new artifact (a draft, revision 1).")
 class ArtifactCreated(_Artifact):
     created_by = fields.String(required=True)
-    tags = fields.List(fields.String(), required=True)
 
 
 @events.type("artifact.revised", "An artifact was edited: a new revision.")
 class ArtifactRevised(_Artifact):
     revised_by = fields.String(required=True)
     summary = fields.String(required=True)
-    tags = fields.List(fields.String(), required=True)
     major = fields.Boolean(required=True, metadata={"description": "its author says readers should read it again"})
 
 
@@ -119,7 +118,7 @@ class ArtifactSuperseded(_Artifact):
 
 @events.type("question.asked", "A question was published for the community to answer.")
 class QuestionAsked(_Artifact):
-    tags = fields.List(fields.String(), required=True)
+    pass
 
 
 class _Answer(Schema):

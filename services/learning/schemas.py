@@ -11,8 +11,11 @@ ENROLMENT_STATUSES = ("in_progress", "completed")
 
 
 class StepSchema(Schema):
-    openapi = {"oneOf": [{"required": ["kind", "artifact_id"]}, {"required": ["kind", "workshop_id"]},
-                         {"required": ["kind", "tag"]}]}
+    # Each kind names its own target and no other.
+    openapi = {"oneOf": [
+        {"properties": {"kind": {"enum": [kind]}}, "required": ["kind", target],
+         "not": {"anyOf": [{"required": [other]} for other in ("artifact_id", "workshop_id", "tag") if other != target]}}
+        for kind, target in (("artifact", "artifact_id"), ("workshop", "workshop_id"), ("answer", "tag"))]}
 
     kind = fields.String(required=True, validate=validate.OneOf(STEP_KINDS))
     artifact_id = OneLine(min_length=1, max_length=64, metadata={"description": "an artifact step: read it"})

@@ -37,10 +37,16 @@ def amy(platform):
                               {"title": "Amy's milestone", "due_on": in_future(days=9).date().isoformat()}).json()
     decision = platform.call("POST", f"/v1/initiatives/{initiative['id']}/decisions", token,
                              {"question": "Amy's question?", "closes_at": rfc3339(in_future(days=2))}).json()
+    pathway = until(lambda: [r for r in [platform.call(
+        "POST", f"/v1/communities/{internal['id']}/pathways", token,
+        {"title": "Amy's pathway", "credits": 1, "groups": [{"title": "G", "rule": "all", "steps": [
+            {"kind": "artifact", "artifact_id": artifact["id"]}]}]})] if r.status_code == 201],
+        what="amy's pathway")[0].json()
+    platform.call("POST", f"/v1/pathways/{pathway['id']}/enrol", token)
     return {"home": home, "other": other, "token": token, "person": home.user_id("amy"),
             "private": private["id"], "internal": internal["id"], "workshop": workshop["id"],
             "artifact": artifact["id"], "initiative": initiative["id"], "milestone": milestone["id"],
-            "decision": decision["id"]}
+            "decision": decision["id"], "pathway": pathway["id"]}
 
 
 def _bodies(amy):
@@ -87,6 +93,10 @@ def _bodies(amy):
         "DecisionCreate": {"question": "impostor?", "closes_at": rfc3339(in_future(days=1))},
         "Position": {"position": "disagree"},
         "DecisionOutcome": {"statement": "impostor"},
+        "PathwayCreate": {"title": "Mine now", "credits": 9, "groups": [
+            {"title": "G", "rule": "all", "steps": [{"kind": "answer", "tag": "impostor"}]}]},
+        "PathwayUpdate": {"title": "Taken over"},
+        "ExpertiseSet": {"listed": False, "claims": ["impostor"]},
     }
 
 
@@ -98,7 +108,8 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
            "artifact_id": amy["artifact"], "number": "1", "answer_id": "0" * 24, "key_id": "0" * 24,
            "webhook_id": "0" * 24, "delivery_id": "0" * 24,
            "notification_id": "0" * 24, "state": "0" * 24, "group_id": "0" * 24,
-           "initiative_id": amy["initiative"], "milestone_id": amy["milestone"], "decision_id": amy["decision"]}
+           "initiative_id": amy["initiative"], "milestone_id": amy["milestone"], "decision_id": amy["decision"],
+           "pathway_id": amy["pathway"], "step_id": f"artifact-{amy['artifact']}"}
     bodies = _bodies(amy)
     store = connect(platform.store_uri)
     try:
@@ -121,17 +132,17 @@ def test_the_same_sub_of_another_organisation_is_another_person(platform, amy):
                     if names:
                         assert 400 <= response.status_code < 500, (method, filled, response.status_code, seen[:200])
                     for own in (amy["private"], amy["internal"], amy["workshop"], amy["artifact"],
-                                amy["initiative"], amy["milestone"], amy["decision"]):
+                                amy["initiative"], amy["milestone"], amy["decision"], amy["pathway"]):
                         assert own not in seen, (method, filled, response.status_code)
         after = snapshot(store)
     finally:
         store.close()
     changed = {key for key in before if before[key] != after.get(key)}
     assert platform.call("GET", f"/v1/artifacts/{amy['artifact']}", amy["token"]).json()["revision"] == 1
-    # the impostor's own community and calendar token (the first token signed makes the
-    # platform's first signing key) are all it may change
+    # the impostor's own community, calendar token (the first token signed makes the
+    # platform's first signing key) and listing as an expert are all it may change
     assert changed <= {("membership", "communities"), ("membership", "memberships"),
-                       ("identity", "signing_keys")}, changed
+                       ("identity", "signing_keys"), ("expertise", "profiles")}, changed
     mine = platform.call("GET", "/v1/me/communities", amy["token"]).json()["items"]
     assert {c["id"] for c in mine} >= {amy["private"], amy["internal"]}
     assert all(c["name"] != "Taken over" for c in mine)

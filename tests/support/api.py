@@ -142,6 +142,10 @@ class World:
             "title": "First", "due_on": in_future(days=10).date().isoformat()}).json()
         decision = platform.call("POST", f"/v1/initiatives/{initiative['id']}/decisions", self.member, {
             "question": "Adopt?", "closes_at": rfc3339(in_future(days=3))}).json()
+        pathway = until(lambda: [r for r in [platform.call(
+            "POST", f"/v1/communities/{open_one['id']}/pathways", self.member,
+            {"title": "Capacity", "credits": 2, "groups": [{"title": "G", "rule": "all", "steps": [
+                {"kind": "answer", "tag": "capacity"}]}]})] if r.status_code == 201], what="the learning copy")[0].json()
         self.values = {
             "community_id": [open_one["id"], approval["id"], elsewhere["id"]],
             "workshop_id": [workshop["id"]],
@@ -155,4 +159,6 @@ class World:
             "initiative_id": [initiative["id"]],
             "milestone_id": [milestone["id"]],
             "decision_id": [decision["id"]],
+            "pathway_id": [pathway["id"]],
+            "step_id": ["answer-capacity"],
         }

@@ -60,8 +60,10 @@ EXAMPLES = {
     "PathwayCreateSchema": {"title": "P", "credits": 2, "groups": [
         {"title": "G", "rule": "all", "steps": [{"kind": "answer", "tag": "ops"}]}]},
     "PathwayUpdateSchema": {"title": "P2"},
+    "ExpertiseSetSchema": {"listed": True, "claims": ["ops"]},
 }
-QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}}  # query schemas with required parameters
+QUERY_EXAMPLES = {"DiffQuerySchema": {"from": "1", "to": "2"}, "ExpertsQuerySchema": {"topic": "ops"},
+                  "CommunityExpertsQuerySchema": {"topic": "ops"}}  # query schemas with required parameters
 PATH_PARAMETER = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
 
 

@@ -80,3 +80,18 @@ def test_the_apis_field_messages_become_sentences_for_people(api, person):
     Babel(app)
     with app.test_request_context():
         assert Refused(ApiError(400, "invalid", "the input is not valid", {"title": [api]})).of("title") == person
+
+
+def test_a_pathways_steps_are_read_a_line_each_in_groups():
+    from web.pathways import Unreadable, read_groups
+
+    groups = read_groups("# Basics (all)\nartifact https://x.test/artifacts/a1\nworkshop w1\n\n"
+                         "# Practice (at least 2)\nanswer ops\nanswer paging\nartifact a2/")
+    assert groups == [
+        {"title": "Basics", "rule": "all", "steps": [{"kind": "artifact", "artifact_id": "a1"},
+                                                     {"kind": "workshop", "workshop_id": "w1"}]},
+        {"title": "Practice", "rule": {"at_least": 2}, "steps": [
+            {"kind": "answer", "tag": "ops"}, {"kind": "answer", "tag": "paging"},
+            {"kind": "artifact", "artifact_id": "a2"}]}]
+    with pytest.raises(Unreadable, match="Line 2"):
+        read_groups("# G\nwatch a video")

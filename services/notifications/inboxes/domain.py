@@ -38,6 +38,7 @@ CATEGORIES = {
     "answers": ("Your question was answered, or your answer accepted", DIGEST),
     "initiatives": ("An initiative you take part in: a progress note, a milestone due or done, its completion", DIGEST),
     "pathways": ("A pathway you follow: a step to read again, your completion, its expiry", DIGEST),
+    "questions": ("A question you may be able to answer; one still unanswered in a community you facilitate", IMMEDIATE),
     "decisions": ("An initiative's decision: opened, closing within a day, decided, or due for review", IMMEDIATE),
 }
 
@@ -147,6 +148,10 @@ RULES = {
         "pathways", named("user_id"), "You completed {{ data.title }} and earned {{ data.credits }} credits"),
     "commonplace.learning.completion.expiring": Rule(
         "pathways", named("user_id"), "Your completion of {{ data.title }} expires in {{ data.days_left }} days"),
+    "commonplace.expertise.question.routed": Rule(
+        "questions", listed("experts"), "A question you may be able to answer: {{ data.question_title }}"),
+    "commonplace.expertise.question.escalated": Rule(
+        "questions", listed("facilitators"), "Still unanswered after two days: {{ data.question_title }}"),
     "commonplace.notifications.webhook.disabled": Rule(
         "integrations", ORG_ADMINS, "A webhook endpoint was disabled after {{ data.consecutive_failures }} "
                                     "failed deliveries: {{ data.url }}"),
