@@ -50,7 +50,7 @@ def _when(event):
 def read(event, community):
     """(evidence to keep, evidence to forget: [(its source, its person or None for everyone's)])
     of a domain event (``community``: the service's copy of the event's community)."""
-    data, kind, at = event["data"], event["type"].split(".", 2)[2], _when(event)
+    data, kind, at = event["data"], event["type"].split(".", 1)[1], _when(event)
     artifact = {"kind": "artifact", "id": data.get("artifact_id"), "title": data.get("title")}
     if kind == "knowledge.answer.accepted":
         question = {"kind": "artifact", "id": data["question_id"], "title": data["question_title"]}
