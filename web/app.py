@@ -49,11 +49,12 @@ def create_app(settings):
     app.jinja_env.globals["get_locale"] = get_locale
     formatting.install(app)
 
-    from web import admin, communities, home, inbox, initiatives, knowledge, pathways, signin, transcript, workshops
+    from web import (admin, communities, experts, home, inbox, initiatives, knowledge, pathways, signin,
+                     transcript, workshops)
 
     for blueprint in (signin.blueprint, home.blueprint, communities.blueprint, workshops.blueprint,
-                      knowledge.blueprint, initiatives.blueprint, pathways.blueprint, inbox.blueprint,
-                      transcript.blueprint, admin.blueprint):
+                      knowledge.blueprint, initiatives.blueprint, pathways.blueprint, experts.blueprint,
+                      inbox.blueprint, transcript.blueprint, admin.blueprint):
         app.register_blueprint(blueprint)
 
     @app.before_request
