@@ -2,9 +2,9 @@
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
 against the floor), which is what profiling the read path needs; ``python -m bench knowledge``,
-``webhooks``, ``inbox``, ``outbox``, ``scale``, ``web`` and ``identity`` only those benchmarks
-(bench/knowledge.py, bench/webhooks.py, bench/inbox.py, bench/outbox.py, bench/web.py,
-bench/identity.py, bench/scale.py: growth and concurrency curves, the longest of them).
+``webhooks``, ``inbox``, ``outbox``, ``scale``, ``web``, ``identity`` and ``practice`` only those
+benchmarks (bench/knowledge.py, bench/webhooks.py, bench/inbox.py, bench/outbox.py, bench/web.py,
+bench/identity.py, bench/practice.py, bench/scale.py: growth and concurrency curves, the longest).
 """
 import eventlet
 
@@ -24,7 +24,7 @@ from contextlib import nullcontext  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench import identity, inbox, knowledge, outbox, scale, web, webhooks  # noqa: E402
+from bench import identity, inbox, knowledge, outbox, practice, scale, web, webhooks  # noqa: E402
 from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
 from commonplace import config  # noqa: E402
 from tests.support.platform import Platform, free_port  # noqa: E402
@@ -173,7 +173,8 @@ def report(results):
         extra = "".join(f"  {key} {round(figures[key], 1)}" for key in (
             "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second", "sent", "queued",
             "left_pending", "beside_worst_ms", "writes", "read", "api_calls", "users", "memberships", "listed",
-            "groups_filled_seconds") if key in figures)
+            "groups_filled_seconds", "learners", "attendance_answered_seconds", "every_progress_seconds", "evidence",
+            "scores", "scores_of_t1", "scores_of_t20") if key in figures)
         extra += f"  status {figures['status']}" if "status" in figures else ""
         print(f"{name:32} {figures['per_second']:9.1f} {cell(figures, 'p50_ms')} "
               f"{cell(figures, 'p99_ms')} {figures.get('errors', 0):6}{rounds}{extra}")
@@ -205,9 +206,10 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox", "scale", "web", "identity"],
-                        help="run only the read comparison, the knowledge, webhook, inbox, outbox, scale, web or "
-                             "identity benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox", "scale", "web",
+                                                    "identity", "practice"],
+                        help="run only the read comparison, the knowledge, webhook, inbox, outbox, scale, web, "
+                             "identity or practice (experts and pathways) benchmarks")
     parser.add_argument("--scale-stores", default=",".join(scale.STORES),
                         help="stores of the growth run (embedded, wire)")
     parser.add_argument("--scale-factors", default=",".join(map(str, scale.FACTORS)),
@@ -244,6 +246,8 @@ def main(argv=None):
                 results.update(web.run(platform, admin))
             if args.only in (None, "identity"):
                 results.update(identity.run(platform, admin, root))
+            if args.only in (None, "practice"):
+                results.update(practice.run(platform, admin))
         finally:
             if platform:
                 platform.close()
