@@ -45,9 +45,13 @@ def steps_of(pathway):
 def checked_groups(groups, targets):
     """The groups as stored: each step with its id and title, from ``targets`` (step id ->
     what its service showed the author: {"title", "community_id"}, or None for none seen).
-    Refuses (422) a step twice, and one of another community or not found."""
+    Refuses (422) a rule asking for more steps than its group has, a step twice, and one of
+    another community or not found."""
     seen, stored = set(), []
     for number, group in enumerate(groups, 1):
+        if group["rule"] != "all" and group["rule"]["at_least"] > len(group["steps"]):
+            raise Unprocessable(f"group {number} asks for more steps than it has",
+                                {"groups": [f"group {number}: at_least is more than its {len(group['steps'])} steps"]})
         steps = []
         for step in group["steps"]:
             sid = step_id(step)

@@ -45,7 +45,9 @@ def seed(platform):
     question = platform.call("POST", f"{path}/artifacts", acme.user("cat"), {
         "kind": "question", "title": "How many users do we need for a usability test?",
         "body": "We have two weeks and a small budget.", "tags": ["research"]}).json()
-    platform.call("POST", f"/v1/artifacts/{question['id']}/answers", ann, {"body": "Five per round, then iterate."})
+    answer = platform.call("POST", f"/v1/artifacts/{question['id']}/answers", ann,
+                           {"body": "Five per round, then iterate."}).json()
+    platform.call("POST", f"/v1/answers/{answer['id']}/accept", acme.user("cat"))
     initiative = platform.call("POST", f"{path}/initiatives", ann, {
         "title": "Accessible forms pattern library", "tags": ["accessibility"],
         "goal": "One set of tested form patterns every service team can reuse."}).json()
@@ -60,14 +62,26 @@ def seed(platform):
         "question": "Use one question per page by default?",
         "closes_at": (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).isoformat()}).json()
     platform.call("PUT", f"/v1/decisions/{decision['id']}/vote", bob, {"position": "agree"})
-    return acme, guild, workshop, artifact, question, initiative
+    pathway = until(lambda: [r for r in [platform.call("POST", f"{path}/pathways", ann, {
+        "title": "Research foundations", "description": "What every researcher in the guild knows.", "credits": 3,
+        "valid_for_days": 365, "groups": [
+            {"title": "Read and attend", "rule": "all", "steps": [{"kind": "artifact", "artifact_id": artifact["id"]},
+                                                                  {"kind": "workshop", "workshop_id": workshop["id"]}]},
+            {"title": "Help others", "rule": {"at_least": 1}, "steps": [{"kind": "answer", "tag": "research"},
+                                                                        {"kind": "answer", "tag": "writing"}]}]})]
+        if r.status_code == 201], what="the pathway")[0].json()
+    platform.call("POST", f"/v1/pathways/{pathway['id']}/enrol", ann)
+    platform.call("POST", f"/v1/pathways/{pathway['id']}/steps/artifact-{artifact['id']}/done", ann)
+    until(lambda: platform.call("GET", "/v1/experts", bob, params={"topic": "research"}).json()["items"],
+          what="an expert on research")
+    return acme, guild, workshop, artifact, question, initiative, pathway
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory, \
             running_platform(pathlib.Path(directory), config.load()["AMQP_URI"]) as platform:
-        acme, guild, workshop, artifact, question, initiative = seed(platform)
+        acme, guild, workshop, artifact, question, initiative, pathway = seed(platform)
         driver = start_chromium(pathlib.Path(directory) / "chromium")
         try:
             browser = Browser(driver, platform)
@@ -82,7 +96,8 @@ def main():
                 pages = {"home": "/", "communities": "/communities", "community": f"/communities/{guild['id']}",
                          "workshop": f"/workshops/{workshop['id']}", "artifact": f"/artifacts/{artifact['id']}",
                          "question": f"/artifacts/{question['id']}", "search": "/knowledge?q=users",
-                         "initiative": f"/initiatives/{initiative['id']}",
+                         "initiative": f"/initiatives/{initiative['id']}", "pathway": f"/pathways/{pathway['id']}",
+                         "experts": "/experts?topic=research",
                          "inbox": "/inbox", "transcript": "/transcript"}
                 shots += [(name, width, path) for name, path in pages.items()]
             for name, width, path in shots:

@@ -125,7 +125,7 @@ def test_bad_pathways_get_4xx_and_change_nothing(platform, acme, globex):
     for body, status in (
             ({**good, "credits": -1}, 400), ({**good, "credits": "1"}, 400), ({**good, "groups": []}, 400),
             ({**good, "valid_for_days": 0}, 400),
-            ({**good, "groups": [{"title": "G", "rule": {"at_least": 2}, "steps": [{"kind": "answer", "tag": "x"}]}]}, 400),
+            ({**good, "groups": [{"title": "G", "rule": {"at_least": 2}, "steps": [{"kind": "answer", "tag": "x"}]}]}, 422),
             ({**good, "groups": [{"title": "G", "rule": "all", "steps": [{"kind": "video", "url": "x"}]}]}, 400),
             ({**good, "groups": [{"title": "G", "rule": "all", "steps": [
                 {"kind": "artifact", "artifact_id": foreign["id"]}]}]}, 422),

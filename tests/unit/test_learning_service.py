@@ -97,7 +97,7 @@ def test_bad_pathways_are_refused(make):
         with pytest.raises(error):
             _pathway(make, groups=groups)
 
-    refused([{"title": "G", "rule": {"at_least": 3}, "steps": [{"kind": "answer", "tag": "x"}]}])
+    refused([{"title": "G", "rule": {"at_least": 3}, "steps": [{"kind": "answer", "tag": "x"}]}], Unprocessable)
     refused([{"title": "G", "rule": "most", "steps": [{"kind": "answer", "tag": "x"}]}])
     refused([{"title": "G", "rule": "all", "steps": []}])
     refused([{"title": "G", "rule": "all", "steps": [{"kind": "artifact", "tag": "x"}]}])
