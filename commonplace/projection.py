@@ -246,6 +246,19 @@ class WorkersCopy:
         self.read.add(community_id)
         return self._communities.visible(community_id, actor, what)
 
+    def asked_of(self, community_id, membership, user_id=""):
+        """The community, from the copy, or — where the copy lacks it — from ``membership``,
+        brought into the copy: a domain event of another service about a community may arrive
+        before membership's ``community.created``, and a handler must not drop it for that. None
+        when membership does not know it either; ServiceOutage (the handler is retried) when
+        membership cannot be asked."""
+        found = self.get(community_id)
+        if found is not None or not community_id:
+            return found
+        answer = membership.as_copied(community_ids=[community_id], user_id=user_id)
+        self._communities.bring_up_to_date(answer, [community_id], user_id)
+        return self._communities.get(community_id)
+
     def confirmed_with(self, membership):
         """Ask ``membership`` about what this worker read, and bring the copy up to date with its
         answer; whether it answered (then deciding again decides on the truth)."""

@@ -68,9 +68,11 @@ class ExpertiseService(HealthCheck, FollowsMembership):
     # evidence
 
     def _learn(self, event):
-        community = self.communities.get(event.get("community") or event["data"].get("community_id"))
+        data = event["data"]
+        community = self.communities.asked_of(event.get("community") or data.get("community_id"), self.membership_now,
+                                              data.get("author") or data.get("answer_author") or data.get("user_id") or "")
         if community is None:
-            return  # a community this service was never told of has nothing anyone may see
+            return  # no such community: nothing anyone may see
         keep, forget = domain.read(event, community)
         touched = set()
         for source, user_id in forget:

@@ -201,3 +201,20 @@ def test_workshops_facilitated_and_credits_count_for_the_domain(make):
         "starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-01T11:00:00Z", "timezone": "UTC", "capacity": None,
         "credits": 2.0, "facilitators": ["fay"], "sequence": 1, "reason": "x", "cancelled_by": "fay"}))
     assert [e["user_id"] for e in experts(make, actor("cat"), "engineering")] == ["bob"]
+
+
+def test_evidence_of_a_community_the_copy_lacks_yet_is_kept_once_membership_says_it_exists(make, memory_db):
+    from unittest import mock
+
+    asked = mock.Mock()
+    asked.as_copied.return_value = {"at": "2030-01-01T00:00:00Z", "communities": [
+        {"id": "c9", "organisation": "acme", "name": "New", "domain": "ops", "visibility": "organisation",
+         "partners": []}], "memberships": [{"community_id": "c9", "user_id": "ann", "role": "member"}]}
+    worker = worker_factory(ExpertiseService, store=make.repository, communities=copy_for_workers(make.communities),
+                            actor=lambda: None, config={"EXPERTISE_HALF_LIFE_DAYS": HALF_LIFE}, membership_now=asked)
+    worker.on_knowledge_answer_accepted(_event("knowledge", "answer.accepted", {
+        "answer_id": "an9", "question_id": "q9", "community_id": "c9", "question_title": "Q", "asked_by": "x",
+        "answer_author": "ann", "accepted": True, "question_tags": ["ops"], "accepted_by": "x",
+        "previously_accepted": None}, community="c9"))
+    asked.as_copied.assert_called_once_with(community_ids=["c9"], user_id="ann")
+    assert [e["user_id"] for e in experts(make, actor("cat"), "ops")] == ["ann"]
