@@ -73,9 +73,9 @@ def _measure(url, token):
 
 
 def _ranking(platform, slug, communities, reader):
-    queries = {"experts_common_topic": f"/v1/experts?topic=t1&limit=20",
-               "experts_rare_topic": f"/v1/experts?topic=t20&limit=20",
-               "experts_domain": f"/v1/experts?topic=bench&limit=20",
+    queries = {"experts_common_topic": "/v1/experts?topic=t1&limit=20",
+               "experts_rare_topic": "/v1/experts?topic=t20&limit=20",
+               "experts_domain": "/v1/experts?topic=bench&limit=20",
                "experts_in_community": f"/v1/communities/{communities[0]}/experts?topic=t1&limit=20"}
     for path in queries.values():
         answer = requests.get(platform.base + path, headers={"Authorization": f"Bearer {reader}"}, timeout=30)

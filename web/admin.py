@@ -67,8 +67,7 @@ def _webhook(webhook_id, shown=None, refused=None, status=200):
     found = parts(webhook=lambda: api().get(f"/v1/webhooks/{webhook_id}"),
                   deliveries=lambda: api().get(f"/v1/webhooks/{webhook_id}/deliveries", limit=30,
                                                status=request.args.get("status")))
-    if not found["webhook"]:
-        raise found["webhook"].refused or ApiError(503, "unavailable", "")
+    found["webhook"].essential()
     return render_template("admin/webhook.html", section="admin", webhook=found["webhook"].value,
                            deliveries=found["deliveries"], shown=shown, refused=refused), status
 

@@ -147,9 +147,7 @@ def members(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   members=lambda: api().get(f"/v1/communities/{community_id}/members", limit=50,
                                             cursor=request.args.get("cursor")))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
-    community = found["community"].value
+    community = found["community"].essential()
     page = found["members"]
     more = page.get("next_cursor") and url_for("communities.members", community_id=community_id,
                                                cursor=page["next_cursor"])
@@ -196,8 +194,7 @@ def join_requests(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   requests=lambda: api().get(f"/v1/communities/{community_id}/join-requests", status="pending",
                                              limit=50))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
+    found["community"].essential()
     if found["requests"].refused:
         raise found["requests"].refused
     return render_template("communities/join_requests.html", section="communities",

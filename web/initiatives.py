@@ -25,10 +25,7 @@ LINKED_ID = re.compile(r"(?:/(?:artifacts|workshops)/)?([A-Za-z0-9_-]+)/?$")
 
 
 def _community(community_id):
-    found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
-    return found["community"].value
+    return parts(community=lambda: api().get(f"/v1/communities/{community_id}"))["community"].essential()
 
 
 def _tags(text):
@@ -42,8 +39,7 @@ def listing(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   page=lambda: api().get(f"/v1/communities/{community_id}/initiatives", limit=20,
                                          cursor=request.args.get("cursor"), **({"status": status} if status else {})))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
+    found["community"].essential()
     page = found["page"]
     more = page.get("next_cursor") and url_for("initiatives.listing", community_id=community_id,
                                                cursor=page["next_cursor"], status=status or None)
@@ -97,9 +93,7 @@ def _page(initiative_id, refused=None, status=200, form=None, refused_form=None)
                   updates=lambda: api().get(f"/v1/initiatives/{initiative_id}/updates", limit=20),
                   decisions=lambda: api().get(f"/v1/initiatives/{initiative_id}/decisions", limit=20),
                   people=lambda: api().get(f"/v1/initiatives/{initiative_id}/members"))
-    if not found["initiative"]:
-        raise found["initiative"].refused or ApiError(503, "unavailable", "")
-    initiative = found["initiative"].value
+    initiative = found["initiative"].essential()
     community = parts(community=lambda: api().get(f"/v1/communities/{initiative['community_id']}"))["community"]
     community = community.value or {"id": initiative["community_id"], "name": _("its community")}
     membership = community.get("membership") or {}

@@ -35,8 +35,7 @@ def base(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   page=lambda: api().get(f"/v1/communities/{community_id}/artifacts", limit=20,
                                          cursor=request.args.get("cursor"), **filters))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
+    found["community"].essential()
     page = found["page"]
     more = page.get("next_cursor") and url_for("knowledge.base", community_id=community_id,
                                                cursor=page["next_cursor"], **filters)
@@ -48,8 +47,7 @@ def base(community_id):
 def review_queue(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   waiting=lambda: api().get(f"/v1/communities/{community_id}/artifacts", status="in_review", limit=50))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
+    found["community"].essential()
     return render_template("knowledge/review_queue.html", section="knowledge", community=found["community"].value,
                            waiting=found["waiting"])
 
@@ -83,9 +81,7 @@ def create(community_id):
 def _artifact_page(artifact_id, refused=None, status=200, answer_form=None):
     found = parts(artifact=lambda: api().get(f"/v1/artifacts/{artifact_id}"),
                   revisions=lambda: api().get(f"/v1/artifacts/{artifact_id}/revisions", limit=50))
-    if not found["artifact"]:
-        raise found["artifact"].refused or ApiError(503, "unavailable", "")
-    artifact = found["artifact"].value
+    artifact = found["artifact"].essential()
     more = parts(community=lambda: api().get(f"/v1/communities/{artifact['community_id']}"),
                  answers=(lambda: api().get(f"/v1/artifacts/{artifact_id}/answers", limit=50))
                  if artifact["kind"] == "question" else (lambda: None))

@@ -23,6 +23,13 @@ class Part:
     def get(self, key, default=None):
         return self.value.get(key, default) if self.value else default
 
+    def essential(self):
+        """The value of a part its page cannot be without; else the API's refusal (the page's
+        404 or 403), or the outage (503), raised."""
+        if self.value is None:
+            raise self.refused or ApiError(503, "unavailable", "")
+        return self.value
+
 
 def _fetch(call):
     try:

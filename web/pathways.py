@@ -62,10 +62,7 @@ def _body(form):
 
 
 def _community(community_id):
-    found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
-    return found["community"].value
+    return parts(community=lambda: api().get(f"/v1/communities/{community_id}"))["community"].essential()
 
 
 @blueprint.get("/communities/<community_id>/pathways")
@@ -73,8 +70,7 @@ def listing(community_id):
     found = parts(community=lambda: api().get(f"/v1/communities/{community_id}"),
                   page=lambda: api().get(f"/v1/communities/{community_id}/pathways", limit=20,
                                          cursor=request.args.get("cursor")))
-    if not found["community"]:
-        raise found["community"].refused or ApiError(503, "unavailable", "")
+    found["community"].essential()
     community, page = found["community"].value, found["page"]
     more = page.get("next_cursor") and url_for("pathways.listing", community_id=community_id, cursor=page["next_cursor"])
     role = (community.get("membership") or {}).get("role")
@@ -107,9 +103,7 @@ def create(community_id):
 def _page(pathway_id, refused=None, status=200):
     found = parts(pathway=lambda: api().get(f"/v1/pathways/{pathway_id}"),
                   progress=lambda: api().get(f"/v1/pathways/{pathway_id}/progress"))
-    if not found["pathway"]:
-        raise found["pathway"].refused or ApiError(503, "unavailable", "")
-    pathway = found["pathway"].value
+    pathway = found["pathway"].essential()
     community = parts(community=lambda: api().get(f"/v1/communities/{pathway['community_id']}"))["community"]
     community = community.value or {"id": pathway["community_id"], "name": _("its community")}
     progress = found["progress"].value if found["progress"] else None

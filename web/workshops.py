@@ -20,9 +20,7 @@ FIELDS = ["title", "description", "format", "starts_at", "ends_at", "timezone", 
 
 def _workshop_page(workshop_id, refused=None, status=200, announce=None, feed=None):
     found = parts(workshop=lambda: api().get(f"/v1/workshops/{workshop_id}"))
-    if not found["workshop"]:
-        raise found["workshop"].refused or ApiError(503, "unavailable", "")
-    workshop = found["workshop"].value
+    workshop = found["workshop"].essential()
     more = parts(community=lambda: api().get(f"/v1/communities/{workshop['community_id']}"))
     community = more["community"].value or {"id": workshop["community_id"], "name": _("its community")}
     membership = community.get("membership") or {}

@@ -69,7 +69,8 @@ def experts(make, who, topic, **query):
 
 
 def test_accepted_answers_weigh_more_than_published_artifacts_and_evidence_is_listed(make):
-    ann, bob, cat = make.join("ann"), make.join("bob"), make.join("cat")
+    make.join("ann"), make.join("bob")
+    cat = make.join("cat")
     accepted(make, "ann", ["capacity"])
     published(make, "bob", ["capacity"])
     found = experts(make, cat, "capacity")

@@ -137,7 +137,8 @@ def test_a_proposed_initiative_cannot_complete_and_nothing_is_drafted(make):
 
 
 def test_joining_leaving_and_the_last_steward_passing_it_to_facilitators(make):
-    bob, fay = make.join("bob"), make.join("fay", "facilitator")
+    bob = make.join("bob")
+    make.join("fay", "facilitator")
     initiative = _propose(make, bob)
     with pytest.raises(Conflict):
         make(bob).join_initiative(initiative_id=initiative["id"])
