@@ -95,32 +95,36 @@ def decay_factor(at, half_life_days):
 
 def scores(user_id, community_id, pieces, half_life_days):
     """The score documents of one person in one community, one per topic, from all their
-    evidence there (so working them out again gives the same documents)."""
+    evidence there (so working them out again gives the same documents), each with links to
+    the latest of what each kind of evidence was (so a ranking never reads the evidence)."""
     by_topic = {}
-    for piece in pieces:
+    for piece in sorted(pieces, key=lambda p: p["at"], reverse=True):
         for topic in piece["topics"]:
             score = by_topic.setdefault(topic, {
                 "_id": f"{user_id}|{community_id}|{topic}", "user_id": user_id, "community_id": community_id,
-                "organisation": piece.get("organisation"), "topic": topic, "acc": 0.0, "counts": {}})
+                "organisation": piece.get("organisation"), "topic": topic, "acc": 0.0, "counts": {}, "links": []})
             score["acc"] += piece["weight"] * decay_factor(piece["at"], half_life_days)
             score["counts"][piece["kind"]] = score["counts"].get(piece["kind"], 0) + piece["amount"]
+            link = piece.get("link") or {}
+            if link.get("id") and sum(1 for l in score["links"] if l["evidence"] == piece["kind"]) < LINKS_PER_KIND:
+                score["links"].append({**link, "evidence": piece["kind"], "at": piece["at"]})
     return list(by_topic.values())
 
 
 def rank(topic_scores, counted, now, half_life_days):
-    """[(user_id, score, counts)] best first, of the score documents of ``counted`` (the
+    """[(user_id, score, counts, links)] best first, of the score documents of ``counted`` (the
     (user, community) pairs that count: listed people, members still, communities the caller
     may see), summed per person."""
     totals = {}
     for score in topic_scores:
         if (score["user_id"], score["community_id"]) not in counted:
             continue
-        acc, counts = totals.get(score["user_id"], (0.0, {}))
+        acc, counts, links = totals.get(score["user_id"], (0.0, {}, []))
         for kind, amount in score["counts"].items():
             counts[kind] = counts.get(kind, 0) + amount
-        totals[score["user_id"]] = (acc + score["acc"], counts)
+        totals[score["user_id"]] = (acc + score["acc"], counts, links + score.get("links", []))
     now_factor = decay_factor(now, half_life_days)
-    ranked = [(user_id, acc / now_factor, counts) for user_id, (acc, counts) in totals.items()]
+    ranked = [(user_id, acc / now_factor, counts, links) for user_id, (acc, counts, links) in totals.items()]
     return sorted(ranked, key=lambda entry: (-entry[1], entry[0]))
 
 
@@ -135,17 +139,17 @@ def summary(counts):
     return ", ".join(parts)
 
 
-def evidence_of(counts, pieces):
-    """A result's evidence: each kind, its count and links to the latest of what it was."""
+def evidence_of(counts, links):
+    """A result's evidence: each kind, its count, and links to the latest of what it was
+    (``links``: those its score documents keep, of every community counted)."""
     found = []
     for kind in sorted(counts, key=lambda k: -WEIGHTS[k]):
-        links, seen = [], set()
-        for piece in sorted((p for p in pieces if p["kind"] == kind), key=lambda p: p["at"], reverse=True):
-            link = piece.get("link") or {}
-            if link.get("id") and (link["kind"], link["id"]) not in seen and len(links) < LINKS_PER_KIND:
+        chosen, seen = [], set()
+        for link in sorted((l for l in links if l["evidence"] == kind), key=lambda l: l["at"], reverse=True):
+            if (link["kind"], link["id"]) not in seen and len(chosen) < LINKS_PER_KIND:
                 seen.add((link["kind"], link["id"]))
-                links.append(link)
-        found.append({"kind": kind, "count": counts[kind], "links": links})
+                chosen.append({"kind": link["kind"], "id": link["id"], "title": link.get("title")})
+        found.append({"kind": kind, "count": counts[kind], "links": chosen})
     return found
 
 
@@ -163,7 +167,7 @@ def route(ranked, asker, profiles, routed_this_week):
     """The experts a new question goes to: the top ROUTED_EXPERTS listed people on its tags,
     never its asker, none already sent ROUTED_PER_WEEK questions this week."""
     chosen = []
-    for user_id, score, _ in ranked:
+    for user_id, score, *_ in ranked:
         if len(chosen) == ROUTED_EXPERTS:
             break
         if user_id != asker and score > 0 and is_listed(profiles.get(user_id)) \

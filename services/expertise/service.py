@@ -97,37 +97,32 @@ class ExpertiseService(HealthCheck, FollowsMembership):
     # the directory
 
     def _ranked(self, topic, community_ids):
-        """[(user_id, score, counts)] of ``topic`` over ``community_ids``: listed people, each
-        counted where they are still a member."""
+        """[(user_id, score, counts, links)] of ``topic`` over ``community_ids``: listed people,
+        each counted where they are still a member."""
         found = self.store.scores_for(topic, community_ids)
-        people = {score["user_id"] for score in found}
-        profiles = self.store.profiles_of(people)
-        listed = {user for user in people if domain.is_listed(profiles.get(user))}
+        out = self.store.unlisted()
         counted = set()
         for community_id in {score["community_id"] for score in found}:
-            counted |= {(user, community_id) for user in self.communities.members_among(community_id, listed)}
+            members = set(self.communities.members(community_id)) - out
+            counted |= {(user, community_id) for user in members}
         return domain.rank(found, counted, now(), self.half_life)
 
     def _claims(self, topic, community_ids, ranked):
         """People who say they know ``topic`` and have no evidence of it yet, members of one of
         ``community_ids``."""
-        have = {user for user, _, _ in ranked}
+        have = {user for user, *_ in ranked}
         claimants = [u for u in self.store.claimants(topic) if u not in have]
         return sorted(u for u in claimants if any(self.communities.membership(c, u) for c in community_ids))
 
     def _directory(self, topic, community_ids, params):
         topic = topic.strip().lower()
         ranked = self._ranked(topic, community_ids)
-        everyone = [(user, score, counts, False) for user, score, counts in ranked] + [
-            (user, 0.0, {}, True) for user in self._claims(topic, community_ids, ranked)]
+        everyone = ranked + [(user, 0.0, {}, []) for user in self._claims(topic, community_ids, ranked)]
         offset = decode_offset(params["cursor"])
         shown = everyone[offset:offset + params["limit"]]
-        pieces = self.store.evidence_of([user for user, *_ in shown], topic)
-        items = [{"user_id": user, "topic": topic, "score": round(score, 3), "claim_only": claim,
-                  "summary": domain.summary(counts),
-                  "evidence": domain.evidence_of(counts, [p for p in pieces if p["user_id"] == user
-                                                          and p["community_id"] in community_ids])}
-                 for user, score, counts, claim in shown]
+        items = [{"user_id": user, "topic": topic, "score": round(score, 3), "claim_only": not counts,
+                  "summary": domain.summary(counts), "evidence": domain.evidence_of(counts, links)}
+                 for user, score, counts, links in shown]
         return page(dump(s.ExpertSchema, items, many=True),
                     offset_cursor(offset, len(shown), offset + len(shown) < len(everyone)))
 
@@ -177,7 +172,7 @@ class ExpertiseService(HealthCheck, FollowsMembership):
             return
         ranked = {}
         for tag in domain.topics_of(question["tags"], None):
-            for user, score, counts in self._ranked(tag, {question["community_id"]}):
+            for user, score, counts, _ in self._ranked(tag, {question["community_id"]}):
                 total, _ = ranked.get(user, (0.0, None))
                 ranked[user] = (total + score, counts)
         candidates = sorted(((u, sc, c) for u, (sc, c) in ranked.items()), key=lambda e: (-e[1], e[0]))

@@ -56,9 +56,6 @@ class ExpertiseRepository:
     def evidence_in(self, user_id, community_id):
         return list(self.evidence.find({"user_id": user_id, "community_id": community_id}))
 
-    def evidence_of(self, user_ids, topic):
-        return list(self.evidence.find({"user_id": {"$in": list(user_ids)}, "topics": topic}))
-
     def replace_scores(self, user_id, community_id, scores):
         """The person's scores in the community, as worked out now (topics gone are removed)."""
         keep = [score["_id"] for score in scores]
@@ -68,7 +65,7 @@ class ExpertiseRepository:
 
     def scores_for(self, topic, community_ids=None):
         query = {"topic": topic, **({"community_id": {"$in": list(community_ids)}} if community_ids is not None else {})}
-        return list(self.scores.find(query, {"user_id": 1, "community_id": 1, "acc": 1, "counts": 1}))
+        return list(self.scores.find(query, {"user_id": 1, "community_id": 1, "acc": 1, "counts": 1, "links": 1}))
 
     def pairs_with_evidence(self):
         return {(p["user_id"], p["community_id"]) for p in self.evidence.find({}, {"user_id": 1, "community_id": 1})}
@@ -95,6 +92,10 @@ class ExpertiseRepository:
 
     def mark_deprovisioned(self, user_id, deprovisioned):
         self.profiles.update_one({"_id": user_id}, {"$set": {"deprovisioned": deprovisioned}}, upsert=True)
+
+    def unlisted(self):
+        """Who is out of the directory: unlisted by their own choice, or deprovisioned."""
+        return {p["_id"] for p in self.profiles.find({"$or": [{"listed": False}, {"deprovisioned": True}]}, {"_id": 1})}
 
     def claimants(self, topic):
         return [p["_id"] for p in self.profiles.find({"claims": topic, "listed": True, "deprovisioned": {"$ne": True}})]

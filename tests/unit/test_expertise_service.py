@@ -98,7 +98,7 @@ def test_the_order_by_accumulated_score_is_the_order_at_any_time():
                "topics": ["ops"]}]
     score = domain.scores("ann", "c1", pieces, HALF_LIFE)[0]
     later = at + datetime.timedelta(days=100)
-    (_, now_score, _), = domain.rank([score], {("ann", "c1")}, later, HALF_LIFE)
+    (_, now_score, _, _), = domain.rank([score], {("ann", "c1")}, later, HALF_LIFE)
     expected = 3 * 0.5 ** (100 / 365) + 5 * 0.5 ** (465 / 365)
     assert now_score == pytest.approx(expected)
 
