@@ -68,7 +68,8 @@ class Floor:
 
 def start_platform(amqp_uri, root):
     # Production intervals: the tests' one-second freshness check would scan the store every second.
-    platform = Platform(root, amqp_uri, LOG_LEVEL="INFO", KNOWLEDGE_FRESHNESS_INTERVAL="3600")
+    platform = Platform(root, amqp_uri, LOG_LEVEL="INFO", KNOWLEDGE_FRESHNESS_INTERVAL="3600",
+                        EXPERTISE_RANKING_SECONDS="10")
     platform.start_all()
     platform.wait_healthy()
     return platform

@@ -73,6 +73,8 @@ SETTINGS = {
     "PATHWAY_EXPIRY_INTERVAL": (3600.0, float, "seconds between checks for pathway completions about to "
                                 "expire (their learners told 30 and 7 days before)"),
     "EXPERTISE_HALF_LIFE_DAYS": (365.0, float, "days after which a piece of evidence of expertise counts half"),
+    "EXPERTISE_RANKING_SECONDS": (10.0, float, "seconds an expertise process ranks a topic from its last read "
+                                  "of the topic's scores (new evidence shows within this)"),
     "EXPERTISE_ESCALATION_INTERVAL": (600.0, float, "seconds between checks for questions unanswered after two "
                                       "days (sent to the community's facilitators, once)"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,

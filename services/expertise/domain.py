@@ -111,23 +111,6 @@ def scores(user_id, community_id, pieces, half_life_days):
     return list(by_topic.values())
 
 
-def rank(topic_scores, counted, now, half_life_days):
-    """[(user_id, score, counts, links)] best first, of the score documents of ``counted`` (the
-    (user, community) pairs that count: listed people, members still, communities the caller
-    may see), summed per person."""
-    totals = {}
-    for score in topic_scores:
-        if (score["user_id"], score["community_id"]) not in counted:
-            continue
-        acc, counts, links = totals.get(score["user_id"], (0.0, {}, []))
-        for kind, amount in score["counts"].items():
-            counts[kind] = counts.get(kind, 0) + amount
-        totals[score["user_id"]] = (acc + score["acc"], counts, links + score.get("links", []))
-    now_factor = decay_factor(now, half_life_days)
-    ranked = [(user_id, acc / now_factor, counts, links) for user_id, (acc, counts, links) in totals.items()]
-    return sorted(ranked, key=lambda entry: (-entry[1], entry[0]))
-
-
 def summary(counts):
     """ "3 accepted answers, 1 standard, 2 workshops facilitated", heaviest kind first."""
     parts = []

@@ -23,7 +23,7 @@ from commonplace.projection import FollowsMembership
 from commonplace.rpc import rpc
 from commonplace.storage import Storage
 from commonplace.timers import every
-from services.expertise import domain
+from services.expertise import domain, ranking
 from services.expertise import schemas as s
 from services.expertise.domain_events import new_event
 from services.expertise.store import ExpertiseRepository
@@ -36,6 +36,9 @@ EVIDENCE = {
     "initiatives": ("initiative.completed",),
 }
 FACILITATORS = ("facilitator",)
+# How many of a tag's best a question's routing looks at: enough to pass over the asker and
+# those who had their five this week.
+ROUTING_CANDIDATES = 50
 
 
 def hears_evidence(service_cls):
@@ -60,6 +63,7 @@ class ExpertiseService(HealthCheck, FollowsMembership):
     actor = CurrentActor()
     metrics = Metrics()
     config = Config()
+    topic_scores = ranking.TopicScores()
 
     @property
     def half_life(self):
@@ -96,16 +100,12 @@ class ExpertiseService(HealthCheck, FollowsMembership):
 
     # the directory
 
-    def _ranked(self, topic, community_ids):
-        """[(user_id, score, counts, links)] of ``topic`` over ``community_ids``: listed people,
-        each counted where they are still a member."""
-        found = self.store.scores_for(topic, community_ids)
-        out = self.store.unlisted()
-        counted = set()
-        for community_id in {score["community_id"] for score in found}:
-            members = set(self.communities.members(community_id)) - out
-            counted |= {(user, community_id) for user in members}
-        return domain.rank(found, counted, now(), self.half_life)
+    def _ranked(self, topic, community_ids, wanted):
+        """([(user_id, score, counts, links)] of the best ``wanted`` on ``topic`` over
+        ``community_ids``, whether there are more): listed people, each counted where they are
+        still a member."""
+        return ranking.top({c: self.topic_scores(self.store, topic, c) for c in community_ids},
+                           self.communities.membership, self.store.unlisted(), wanted, now(), self.half_life)
 
     def _claims(self, topic, community_ids, ranked):
         """People who say they know ``topic`` and have no evidence of it yet, members of one of
@@ -115,16 +115,16 @@ class ExpertiseService(HealthCheck, FollowsMembership):
         return sorted(u for u in claimants if any(self.communities.membership(c, u) for c in community_ids))
 
     def _directory(self, topic, community_ids, params):
-        topic = topic.strip().lower()
-        ranked = self._ranked(topic, community_ids)
-        everyone = ranked + [(user, 0.0, {}, []) for user in self._claims(topic, community_ids, ranked)]
-        offset = decode_offset(params["cursor"])
+        topic, offset = topic.strip().lower(), decode_offset(params["cursor"])
+        ranked, more = self._ranked(topic, community_ids, offset + params["limit"])
+        everyone = ranked if more else ranked + [
+            (user, 0.0, {}, []) for user in self._claims(topic, community_ids, ranked)]
         shown = everyone[offset:offset + params["limit"]]
         items = [{"user_id": user, "topic": topic, "score": round(score, 3), "claim_only": not counts,
                   "summary": domain.summary(counts), "evidence": domain.evidence_of(counts, links)}
                  for user, score, counts, links in shown]
         return page(dump(s.ExpertSchema, items, many=True),
-                    offset_cursor(offset, len(shown), offset + len(shown) < len(everyone)))
+                    offset_cursor(offset, len(shown), more or offset + len(shown) < len(everyone)))
 
     @rpc
     def experts(self, query):
@@ -172,7 +172,7 @@ class ExpertiseService(HealthCheck, FollowsMembership):
             return
         ranked = {}
         for tag in domain.topics_of(question["tags"], None):
-            for user, score, counts, _ in self._ranked(tag, {question["community_id"]}):
+            for user, score, counts, _ in self._ranked(tag, {question["community_id"]}, ROUTING_CANDIDATES)[0]:
                 total, _ = ranked.get(user, (0.0, None))
                 ranked[user] = (total + score, counts)
         candidates = sorted(((u, sc, c) for u, (sc, c) in ranked.items()), key=lambda e: (-e[1], e[0]))

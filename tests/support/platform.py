@@ -37,7 +37,7 @@ class Platform:
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
             "WEB_ADDRESS": f"127.0.0.1:{self.web_port}", "GATEWAY_URL": self.base, "PUBLIC_URL": self.web,
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
-            "KNOWLEDGE_FRESHNESS_INTERVAL": "1", "RECOUNT_INTERVAL": "1",
+            "KNOWLEDGE_FRESHNESS_INTERVAL": "1", "RECOUNT_INTERVAL": "1", "EXPERTISE_RANKING_SECONDS": "1",
             # Webhooks reach the tests' receivers on loopback, and retry on a compressed schedule.
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3",
             "WEBHOOK_DISABLE_AFTER": "10", "WEBHOOK_TIMEOUT": "2",

@@ -12,7 +12,7 @@ from commonplace.envelope import make_event
 from commonplace.errors import Invalid, NotFound
 from commonplace.outbox import pending_events
 from commonplace.projection import Communities
-from services.expertise import domain
+from services.expertise import domain, ranking
 from services.expertise.service import ExpertiseService
 from services.expertise.store import ExpertiseRepository
 from tests.unit.conftest import actor, copy_for_workers
@@ -34,7 +34,8 @@ def make(memory_db):
 
     def worker(who=None):
         return worker_factory(ExpertiseService, store=repository, communities=copy_for_workers(communities),
-                              actor=lambda: who, config={"EXPERTISE_HALF_LIFE_DAYS": HALF_LIFE})
+                              actor=lambda: who, config={"EXPERTISE_HALF_LIFE_DAYS": HALF_LIFE},
+                              topic_scores=ranking.entries_of)
 
     def join(user_id, community_id="c1", role="member"):
         communities.apply_membership({"community_id": community_id, "user_id": user_id, "role": role}, True, AS_OF)
@@ -98,7 +99,9 @@ def test_the_order_by_accumulated_score_is_the_order_at_any_time():
                "topics": ["ops"]}]
     score = domain.scores("ann", "c1", pieces, HALF_LIFE)[0]
     later = at + datetime.timedelta(days=100)
-    (_, now_score, _, _), = domain.rank([score], {("ann", "c1")}, later, HALF_LIFE)
+    ((_, now_score, _, _),), more = ranking.top(
+        {"c1": [(score["user_id"], score["acc"], score["counts"], score["links"])]}, lambda c, u: True, set(), 5,
+        later, HALF_LIFE)
     expected = 3 * 0.5 ** (100 / 365) + 5 * 0.5 ** (465 / 365)
     assert now_score == pytest.approx(expected)
 
@@ -212,10 +215,31 @@ def test_evidence_of_a_community_the_copy_lacks_yet_is_kept_once_membership_says
         {"id": "c9", "organisation": "acme", "name": "New", "domain": "ops", "visibility": "organisation",
          "partners": []}], "memberships": [{"community_id": "c9", "user_id": "ann", "role": "member"}]}
     worker = worker_factory(ExpertiseService, store=make.repository, communities=copy_for_workers(make.communities),
-                            actor=lambda: None, config={"EXPERTISE_HALF_LIFE_DAYS": HALF_LIFE}, membership_now=asked)
+                            actor=lambda: None, config={"EXPERTISE_HALF_LIFE_DAYS": HALF_LIFE}, membership_now=asked,
+                            topic_scores=ranking.entries_of)
     worker.on_knowledge_answer_accepted(_event("knowledge", "answer.accepted", {
         "answer_id": "an9", "question_id": "q9", "community_id": "c9", "question_title": "Q", "asked_by": "x",
         "answer_author": "ann", "accepted": True, "question_tags": ["ops"], "accepted_by": "x",
         "previously_accepted": None}, community="c9"))
     asked.as_copied.assert_called_once_with(community_ids=["c9"], user_id="ann")
     assert [e["user_id"] for e in experts(make, actor("cat"), "ops")] == ["ann"]
+
+
+def test_the_top_stops_early_but_never_misses_one_whose_other_communities_it_left():
+    # bob's bound (both communities) is best, but he left c2: ann's true score beats his
+    entries = {"c1": [("bob", 4.0, {"review": 2}, []), ("ann", 5.0, {"published": 1}, []),
+                      ("cat", 1.0, {"credits": 1}, [])],
+               "c2": [("bob", 6.0, {"accepted_answer": 1}, [])]}
+    members = {("c1", "bob"), ("c1", "ann"), ("c1", "cat"), ("c2", "ann")}
+    lookups = []
+
+    def is_member(community_id, user_id):
+        lookups.append((community_id, user_id))
+        return (community_id, user_id) in members
+
+    epoch = domain.EPOCH
+    found, more = ranking.top(entries, is_member, set(), 1, epoch, HALF_LIFE)
+    assert [(user, score) for user, score, *_ in found] == [("ann", 5.0)] and more
+    assert ("c1", "cat") not in lookups  # cat could not have beaten the second best: never asked
+    everyone, more = ranking.top(entries, is_member, {"ann"}, 5, epoch, HALF_LIFE)
+    assert [user for user, *_ in everyone] == ["bob", "cat"] and not more
