@@ -8,7 +8,6 @@ them to the store (``seating`` for the write sequences behind seats and the wait
 from commonplace.actor import CurrentActor
 from commonplace.boundary import dump, load
 from commonplace.clock import now
-from commonplace.handlers import domain_event_handler
 from commonplace.health import HealthCheck
 from commonplace.metrics import Metrics
 from commonplace.outbox import Outbox
@@ -21,11 +20,12 @@ from commonplace.storage import Storage
 from services.events import domain, seating
 from services.events import schemas as s
 from services.events.calendar import render_calendar
+from services.events.pathway_credits import KeepsPathwayCredits
 from services.events.store import WorkshopRepository
 from services.events.transcript import render_csv
 
 
-class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
+class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight, KeepsPathwayCredits):
     name = "events"
 
     store = Storage(WorkshopRepository)
@@ -194,13 +194,6 @@ class EventsService(HealthCheck, FollowsMembership, KeepsCountsRight):
                                              | {c["community_id"] for c in completions})
         return domain.transcript(domain.transcript_entries(registered, communities)
                                  + domain.pathway_entries(completions, communities, params))
-
-    @domain_event_handler("learning", "commonplace.learning.completion.*")
-    def on_pathway_completion(self, event):
-        """Pathway credits go on the transcript beside workshop credits (a copy of the learning
-        service's completions; the expiry notices need nothing here)."""
-        if event["type"].rsplit(".", 1)[1] in ("awarded", "renewed"):
-            self.store.keep_pathway_credit(domain.pathway_credit(event))
 
     def counts_put_right(self, workshop_ids):
         """A seat a process claimed and died before it registered anyone is given back by the

@@ -296,7 +296,9 @@ def complete_milestone(milestone, initiative, community, actor, membership, now)
 
 
 def milestone_due(milestone, initiative):
-    """The reminder of a milestone due tomorrow, sent once."""
+    """The reminder of a milestone due tomorrow, sent once; none for an initiative that is over."""
+    if initiative is None or initiative["status"] not in OPEN:
+        return {}, []
     return {"reminded": True}, [_milestone_event("milestone.due", initiative, milestone)]
 
 

@@ -287,9 +287,8 @@ class InitiativesService(HealthCheck, FollowsMembership):
                                                     "review_on": {"$lte": today}}):
             self._on_decision(decision, {"review_told": False}, domain.review_due)
         for milestone in self.store.milestones_due_on(domain.tomorrow(at)):
-            initiative = self.store.initiative(milestone["initiative_id"])
-            if initiative and initiative["status"] in domain.OPEN:
-                changes, events = domain.milestone_due(milestone, initiative)
+            changes, events = domain.milestone_due(milestone, self.store.initiative(milestone["initiative_id"]))
+            if events:
                 self.store.change_milestone(milestone, {"reminded": False}, changes, events)
 
     def _on_decision(self, decision, expected, decided):

@@ -42,9 +42,9 @@ def steps_of(pathway):
 
 # pathways
 
-def checked_groups(groups, targets):
+def checked_groups(groups, community_id, targets):
     """The groups as stored: each step with its id and title, from ``targets`` (step id ->
-    what its service showed the author: {"title", "community_id"}, or None for none seen).
+    what its service showed the author: {"title", "community_id"}; absent for none seen).
     Refuses (422) a rule asking for more steps than its group has, a step twice, and one of
     another community or not found."""
     seen, stored = set(), []
@@ -58,7 +58,8 @@ def checked_groups(groups, targets):
             if sid in seen:
                 raise Unprocessable(f"{sid} is a step twice", {"groups": [f"group {number}: {sid} is a step already"]})
             seen.add(sid)
-            title = f"#{step['tag']}" if step["kind"] == "answer" else (targets.get(sid) or {}).get("title")
+            target = targets.get(sid) if (targets.get(sid) or {}).get("community_id") == community_id else None
+            title = f"#{step['tag']}" if step["kind"] == "answer" else (target or {}).get("title")
             if title is None:
                 raise Unprocessable(f"no such {step['kind']} in this community",
                                     {"groups": [f"group {number}: no {step['kind']} {step[STEP_KINDS[step['kind']][0]]} "
@@ -203,6 +204,52 @@ def mark_read(pathway, community, actor, membership, enrolment, step, now):
         raise Conflict({"workshop": "a workshop step is done when attendance records you as attended",
                         "answer": "an answer step is done when an answer of yours with its tag is accepted"}[step["kind"]])
     return achievement(actor.user_id, READ, step["artifact_id"], now, pathway["community_id"])
+
+
+def require_enrolled(enrolment):
+    """An enrolment under way or completed; NotFound for none, or one withdrawn."""
+    if enrolment is None or enrolment["status"] == "withdrawn":
+        raise NotFound("not enrolled on this pathway")
+    return enrolment
+
+
+def summaries(enrolments, pathways, completions, achieved):
+    """The caller's enrolments as their list shows them: each with its pathway's title, the
+    steps done of all, and the completion's expiry (``completions``: pathway id -> completion)."""
+    shown = []
+    for enrolment in enrolments:
+        pathway = pathways.get(enrolment["pathway_id"])
+        if pathway is not None:
+            standing = progress(pathway, achieved)
+            shown.append({**enrolment, "title": pathway["title"], "steps_done": standing["steps_done"],
+                          "steps_total": standing["steps_total"],
+                          "expires_at": (completions.get(pathway["_id"]) or {}).get("expires_at")})
+    return shown
+
+
+def touches(pathway, key):
+    """Whether an achievement (``key``: its kind and target) does a step of ``pathway``; any
+    does, with no key."""
+    return key is None or key in map(achievement_key, steps_of(pathway))
+
+
+def attendance(data, now):
+    """(achievement to keep or None, (kind, target) to forget or None) of attendance recorded:
+    attended does a workshop step; absent after all undoes it, for what is not yet complete."""
+    if data["status"] == "attended":
+        return achievement(data["user_id"], ATTENDED, data["workshop_id"], now, data["community_id"]), None
+    return None, (ATTENDED, data["workshop_id"])
+
+
+def accepted(data, now):
+    """The achievements of an accepted answer: one for each tag of its question."""
+    return [achievement(data["answer_author"], ACCEPTED, tag, now, data["community_id"])
+            for tag in data.get("question_tags") or ()]
+
+
+def reread(data):
+    """The artifact whose reads a revision undoes (a major one), or None."""
+    return data["artifact_id"] if data.get("major") else None
 
 
 def whose_progress(community, actor, membership, user):

@@ -58,13 +58,11 @@ class LearningService(HealthCheck, FollowsMembership):
         targets = {}
         for sid, kind, target in domain.targets_to_check(groups):
             try:
-                seen = (self.knowledge.get_artifact(artifact_id=target) if kind == "artifact"
-                        else self.events.get_workshop(workshop_id=target))
+                targets[sid] = (self.knowledge.get_artifact(artifact_id=target) if kind == "artifact"
+                                else self.events.get_workshop(workshop_id=target))
             except NotFound:
                 continue
-            if seen["community_id"] == community_id:
-                targets[sid] = seen
-        return domain.checked_groups(groups, targets)
+        return domain.checked_groups(groups, community_id, targets)
 
     # pathways
 
@@ -141,9 +139,7 @@ class LearningService(HealthCheck, FollowsMembership):
         return self._progress(pathway, user_id)
 
     def _progress(self, pathway, user_id):
-        enrolment = self.store.enrolment(pathway["_id"], user_id)
-        if enrolment is None or enrolment["status"] == "withdrawn":
-            raise NotFound("not enrolled on this pathway")
+        enrolment = domain.require_enrolled(self.store.enrolment(pathway["_id"], user_id))
         standing = domain.progress(pathway, self.store.achieved(user_id))
         completion = self.store.completion(pathway["_id"], user_id)
         return dump(s.ProgressSchema, {**standing, "pathway_id": pathway["_id"], "user_id": user_id,
@@ -159,16 +155,7 @@ class LearningService(HealthCheck, FollowsMembership):
                                                            cursor=params["cursor"])
         pathways = self.store.pathways_by_id({e["pathway_id"] for e in items})
         completions = {c["pathway_id"]: c for c in self.store.completions_of(actor.user_id)}
-        achieved = self.store.achieved(actor.user_id)
-        shown = []
-        for enrolment in items:
-            pathway = pathways.get(enrolment["pathway_id"])
-            if pathway is None:
-                continue
-            standing = domain.progress(pathway, achieved)
-            completion = completions.get(pathway["_id"]) or {}
-            shown.append({**enrolment, "title": pathway["title"], "steps_done": standing["steps_done"],
-                          "steps_total": standing["steps_total"], "expires_at": completion.get("expires_at")})
+        shown = domain.summaries(items, pathways, completions, self.store.achieved(actor.user_id))
         return page(dump(s.EnrolmentSchema, shown, many=True), next_cursor)
 
     # what the platform sees people do
@@ -180,7 +167,7 @@ class LearningService(HealthCheck, FollowsMembership):
         pathways = self.store.pathways_by_id({e["pathway_id"] for e in enrolments})
         for enrolment in enrolments:
             pathway = pathways.get(enrolment["pathway_id"])
-            if pathway and (touching is None or touching in map(domain.achievement_key, domain.steps_of(pathway))):
+            if pathway and domain.touches(pathway, touching):
                 self._advance(pathway, enrolment)
 
     def _advance(self, pathway, enrolment):
@@ -201,27 +188,26 @@ class LearningService(HealthCheck, FollowsMembership):
     @domain_event_handler("events", EVENTS + "attendance.recorded")
     def on_attendance_recorded(self, event):
         data = event["data"]
-        if data["status"] == "attended":
-            self.store.achieve(domain.achievement(data["user_id"], domain.ATTENDED, data["workshop_id"],
-                                                  now(), data["community_id"]))
-        else:  # recorded absent after all: not done, for what is not yet complete
-            self.store.forget(data["user_id"], domain.ATTENDED, data["workshop_id"])
+        kept, forgotten = domain.attendance(data, now())
+        if kept:
+            self.store.achieve(kept)
+        if forgotten:
+            self.store.forget(data["user_id"], *forgotten)
         self._advance_learner(data["user_id"], (domain.ATTENDED, data["workshop_id"]))
 
     @domain_event_handler("knowledge", KNOWLEDGE + "answer.accepted")
     def on_answer_accepted(self, event):
         data = event["data"]
-        for tag in data.get("question_tags") or ():
-            self.store.achieve(domain.achievement(data["answer_author"], domain.ACCEPTED, tag, now(),
-                                                  data["community_id"]))
+        for achievement in domain.accepted(data, now()):
+            self.store.achieve(achievement)
         self._advance_learner(data["answer_author"])
 
     @domain_event_handler("knowledge", KNOWLEDGE + "artifact.revised")
     def on_artifact_revised(self, event):
         """A major revision asks learners in progress to read the artifact again."""
-        if event["data"].get("major"):
-            for user_id in self.store.forget_all(domain.READ, event["data"]["artifact_id"]):
-                self._advance_learner(user_id, (domain.READ, event["data"]["artifact_id"]))
+        artifact_id = domain.reread(event["data"])
+        for user_id in self.store.forget_all(domain.READ, artifact_id) if artifact_id else ():
+            self._advance_learner(user_id, (domain.READ, artifact_id))
 
     @domain_event_handler("learning", LEARNING + "pathway.updated")
     def on_pathway_updated(self, event):
@@ -247,12 +233,11 @@ class LearningService(HealthCheck, FollowsMembership):
 
     def membership_ended(self, community_id, user_id):
         """Someone left the community: their pathways there end (their completions stay)."""
-        for enrolment in self.store.enrolments_of(user_id, ("in_progress",)):
-            if enrolment["community_id"] == community_id:
-                pathway = self.store.pathway(enrolment["pathway_id"])
-                changes, events = domain.withdraw(pathway, enrolment, user_id)
-                try:
-                    self.store.change_enrolment(enrolment, changes, events)
-                    self.store.count_enrolment(pathway["_id"], -1)
-                except Conflict:
-                    pass  # changed meanwhile: the next catch-up ends it
+        for enrolment in self.store.enrolments_of(user_id, ("in_progress",), community_id):
+            pathway = self.store.pathway(enrolment["pathway_id"])
+            changes, events = domain.withdraw(pathway, enrolment, user_id)
+            try:
+                self.store.change_enrolment(enrolment, changes, events)
+                self.store.count_enrolment(pathway["_id"], -1)
+            except Conflict:
+                pass  # changed meanwhile: the next catch-up ends it

@@ -71,8 +71,10 @@ class LearningRepository:
     def enrolment(self, pathway_id, user_id):
         return strip_outbox(self.enrolments.find_one({"_id": f"{pathway_id}:{user_id}"}))
 
-    def enrolments_of(self, user_id, statuses):
-        return [strip_outbox(d) for d in self.enrolments.find({"user_id": user_id, "status": {"$in": list(statuses)}})]
+    def enrolments_of(self, user_id, statuses, community_id=None):
+        """``user_id``'s enrolments of ``statuses`` (of the pathways of ``community_id``, when given)."""
+        query = {"user_id": user_id, "status": {"$in": list(statuses)}, **({"community_id": community_id} if community_id else {})}
+        return [strip_outbox(d) for d in self.enrolments.find(query)]
 
     def learners_of(self, pathway_id, status):
         return [strip_outbox(d) for d in self.enrolments.find({"pathway_id": pathway_id, "status": status})]
