@@ -2,9 +2,14 @@
 listed in an error summary ("There is a problem") at the top, each linking to its field, the
 same words inline, and "Error:" in the page title. Forms carry ``novalidate``: the server's
 messages are the ones people see."""
+import datetime
 import re
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+
+# An artifact's or workshop's page address, or its id alone: what people paste.
+_LINKED_ID = re.compile(r"(?:/(?:artifacts|workshops)/)?([A-Za-z0-9_-]+)/?$")
 
 
 def _human(message):
@@ -61,3 +66,18 @@ def _flatten(messages):
     if isinstance(messages, list):
         return [text for value in messages for text in _flatten(value)]
     return [str(messages)]
+
+
+def linked_id(text):
+    """The id of the artifact or workshop a pasted page address (or id) names, or None."""
+    found = _LINKED_ID.search(text)
+    return found.group(1) if found else None
+
+
+def local_time(value, zone):
+    """A datetime-local field's value read in ``zone``, as the API takes it; as typed when it
+    is no time (the API then says what is wrong with it)."""
+    try:
+        return datetime.datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)).isoformat()
+    except (ValueError, KeyError):
+        return value

@@ -4,15 +4,11 @@ links to the community's knowledge and workshops, progress notes, decisions (a p
 the tally, what was decided) and, for its stewards, Start / Pause / Resume, Complete (an
 outcome for the knowledge base, or why there is none) and Abandon. Every form posts and
 redirects; a refused one shows the page again with the problem against its field."""
-import datetime
-import re
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from web.api import ApiError
-from web.forms import Refused
+from web.forms import Refused, linked_id, local_time
 from web.parts import api, parts
 
 blueprint = Blueprint("initiatives", __name__)
@@ -20,8 +16,6 @@ STATUSES = ("proposed", "active", "paused", "completed", "abandoned")
 OUTCOME_KINDS = ("lesson_learned", "case_study")
 POSITIONS = ("agree", "disagree", "abstain")
 MOVES = ("start", "pause", "resume")
-# An artifact's or workshop's page address, or its id alone: what people paste.
-LINKED_ID = re.compile(r"(?:/(?:artifacts|workshops)/)?([A-Za-z0-9_-]+)/?$")
 
 
 def _community(community_id):
@@ -197,9 +191,8 @@ def milestone_done(initiative_id, milestone_id):
 @blueprint.post("/initiatives/<initiative_id>/links")
 def add_link(initiative_id):
     form = request.form
-    pasted = LINKED_ID.search(form.get("target", "").strip())
     return _do(initiative_id, lambda: api().post(f"/v1/initiatives/{initiative_id}/links", {
-        "kind": form.get("link_kind", ""), "id": pasted.group(1) if pasted else ""}),
+        "kind": form.get("link_kind", ""), "id": linked_id(form.get("target", "").strip()) or ""}),
         _("The link is added."), "link", "#links-title", {"kind": "link_kind", "id": "target"})
 
 
@@ -216,16 +209,8 @@ def open_decision(initiative_id):
     closes_at = form.get("closes_at", "")
     zone = session.get("timezone") or "UTC"
     return _do(initiative_id, lambda: api().post(f"/v1/initiatives/{initiative_id}/decisions", {
-        "question": form.get("question", "").strip(), "closes_at": _aware(closes_at, zone)}),
+        "question": form.get("question", "").strip(), "closes_at": local_time(closes_at, zone)}),
         _("The decision is open."), "decision", "#decisions-title")
-
-
-def _aware(local, zone):
-    """A datetime-local field's value in the reader's time zone, as the API takes it."""
-    try:
-        return datetime.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone)).isoformat()
-    except (ValueError, KeyError):
-        return local  # the API says what is wrong with it
 
 
 @blueprint.post("/initiatives/<initiative_id>/decisions/<decision_id>/vote")

@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from web.api import ApiError
-from web.forms import Refused
+from web.forms import Refused, linked_id
 from web.parts import api, parts
 
 blueprint = Blueprint("pathways", __name__)
@@ -15,7 +15,6 @@ blueprint = Blueprint("pathways", __name__)
 # "artifact <its address or id>", "workshop <its address or id>", "answer <tag>".
 GROUP_LINE = re.compile(r"^#\s*(?P<title>.*?)\s*(?:\((?P<rule>all|at least\s+(?P<n>\d+))\))?\s*$", re.I)
 STEP_LINE = re.compile(r"^(?P<kind>artifact|workshop|answer)\s+(?P<target>\S+)\s*$", re.I)
-LINKED_ID = re.compile(r"(?:/(?:artifacts|workshops)/)?([A-Za-z0-9_-]+)/?$")
 EXAMPLE = "# Foundations (all)\nartifact https://…/artifacts/…\nworkshop https://…/workshops/…\n" \
           "# Practice (at least 1)\nanswer capacity-planning"
 
@@ -41,8 +40,7 @@ def read_groups(text):
             if kind == "answer":
                 groups[-1]["steps"].append({"kind": kind, "tag": target})
             else:
-                found = LINKED_ID.search(target)
-                groups[-1]["steps"].append({"kind": kind, f"{kind}_id": found.group(1) if found else target})
+                groups[-1]["steps"].append({"kind": kind, f"{kind}_id": linked_id(target) or target})
         else:
             raise Unreadable(_("Line %(n)s is neither a group (# Title (all)) nor a step (artifact, workshop or "
                                "answer, then what it names)", n=number))

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_babel import gettext as _
 
 from web.api import ApiError
-from web.forms import Refused
+from web.forms import Refused, local_time
 from web.parts import api, parts
 
 blueprint = Blueprint("workshops", __name__)
@@ -125,10 +125,7 @@ def _body(form, partial=False):
     for name in ("starts_at", "ends_at"):
         value = form.get(name, "").strip()
         if value:
-            try:
-                body[name] = datetime.datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)).isoformat()
-            except (ValueError, KeyError):
-                body[name] = value  # the API says what is wrong with it
+            body[name] = local_time(value, zone)
         elif not partial:
             body[name] = ""
     for name, convert in (("capacity", int), ("credits", float)):
