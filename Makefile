@@ -2,12 +2,13 @@
 # Each sets up what it needs: the virtual environment, the dependencies, a RabbitMQ broker.
 # `make test-mongo` passes them again on a MongoDB wire-protocol server (FerretDB, built with
 # Go); `make mongo` serves one on 127.0.0.1:27017 for `STORE_URI=mongodb://127.0.0.1:27017 make run`.
+# `make test-search` passes the search suite on OpenSearch; `make search` serves one.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mongo mongo bench seed broker browser screenshots catalogue clean
+.PHONY: run test test-mongo test-search search mongo bench seed broker browser screenshots catalogue clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +28,9 @@ run: broker
 	mkdir -p var
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/run-platform
 
+# (Tests that need OpenSearch are `make test-search`'s.)
 test: broker browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not opensearch" $(PYTEST_ARGS)
 
 # The web app's message catalogue, after its strings changed (a unit test says when).
 catalogue: $(STAMP)
@@ -45,7 +47,20 @@ screenshots: broker browser
 test-mongo: broker
 	$(BIN)/commonplace mongo --build-only
 	COMMONPLACE_TEST_STORE=wire $(BIN)/python -m pytest -m mongo tests/unit $(PYTEST_ARGS)
-	COMMONPLACE_TEST_STORE=wire AMQP_QUEUE_TYPE=quorum $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	COMMONPLACE_TEST_STORE=wire AMQP_QUEUE_TYPE=quorum $(BIN)/python -m pytest -m "not opensearch" tests/e2e $(PYTEST_ARGS)
+
+# The search suite again on OpenSearch (fetched once from Maven Central into var/tools/; it needs
+# Java 17 or newer): the engines' suite, and the e2e search tests with two knowledge replicas on
+# the MongoDB wire server searching one OpenSearch index, and OpenSearch going away.
+test-search: broker
+	$(BIN)/commonplace mongo --build-only
+	$(BIN)/commonplace search --install-only
+	COMMONPLACE_TEST_STORE=wire COMMONPLACE_TEST_SEARCH=opensearch $(BIN)/python -m pytest -m "search or opensearch" tests/unit tests/e2e $(PYTEST_ARGS)
+
+# OpenSearch on 127.0.0.1:9200 for `SEARCH_URI=http://127.0.0.1:9200 make run`.
+search: $(STAMP)
+	mkdir -p var
+	$(BIN)/commonplace search
 
 mongo: $(STAMP)
 	mkdir -p var

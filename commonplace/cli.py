@@ -178,8 +178,8 @@ def probe(args):
 
 
 def reindex(args):
-    """Ask every replica of the service to rebuild its search index from the store, then wait
-    until one reports an index built since the request."""
+    """Ask every replica of the service to rebuild its search index from the store (the shared
+    one is rebuilt by one of them), then wait until one reports an index built since the request."""
     from nameko.standalone.events import event_dispatcher
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -192,8 +192,9 @@ def reindex(args):
         while time.monotonic() < deadline:
             status = getattr(cluster, args.service).search_status()
             if datetime.datetime.fromisoformat(status["built_at"]) >= asked:
+                kept = "one index, shared by every replica" if status.get("shared") else "each replica rebuilds its own"
                 print(f"{args.service}: search index rebuilt, {status['artifacts']} artifacts "
-                      f"in {status['build_seconds']} s (each replica rebuilds its own)")
+                      f"in {status['build_seconds']} s ({kept})")
                 return
             time.sleep(0.2)
     sys.exit(f"no {args.service} replica reported a rebuilt index within {args.wait} s")
@@ -253,6 +254,23 @@ def mongo(args):
     os.execv(program[0], program)
 
 
+def search(args):
+    """Serve OpenSearch in the foreground, fetching it first if need be."""
+    from commonplace import search_server
+
+    try:
+        home = search_server.installed(say=lambda text: print(text, file=sys.stderr))
+        if args.install_only:
+            print(f"OpenSearch {search_server.VERSION}: {home}")
+            return
+        command, environment = search_server.prepare(args.data, args.port)
+    except search_server.Unavailable as error:
+        sys.exit(str(error))
+    print(f"serving OpenSearch on 127.0.0.1:{args.port}, data in {args.data} "
+          f"(SEARCH_URI=http://127.0.0.1:{args.port}); Ctrl-C stops it", file=sys.stderr)
+    os.execvpe(command[0], command, environment)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="commonplace", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -295,7 +313,7 @@ def main(argv=None):
     letters_parser.set_defaults(func=dead_letters)
 
     reindex_parser = commands.add_parser(
-        "reindex", help="rebuild a service's search index on every replica, from its store")
+        "reindex", help="rebuild a service's search index from its store (each replica's, or the shared one)")
     reindex_parser.add_argument("service", choices=[p.name for p in registry.processes() if p.search_index])
     reindex_parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the rebuild")
     reindex_parser.set_defaults(func=reindex)
@@ -323,6 +341,13 @@ def main(argv=None):
                               help="keep the data in this PostgreSQL database instead (postgres://user:password@host/db)")
     mongo_parser.add_argument("--build-only", action="store_true", help="build it if need be, and stop")
     mongo_parser.set_defaults(func=mongo)
+
+    search_parser = commands.add_parser(
+        "search", help="serve OpenSearch (fetched from Maven Central once) in the foreground, for SEARCH_URI")
+    search_parser.add_argument("--port", type=int, default=9200, help="port on 127.0.0.1 to serve on")
+    search_parser.add_argument("--data", default="var/search", help="directory of its data, logs and configuration")
+    search_parser.add_argument("--install-only", action="store_true", help="fetch it if need be, and stop")
+    search_parser.set_defaults(func=search)
 
     args = parser.parse_args(argv)
     try:

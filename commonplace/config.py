@@ -77,6 +77,13 @@ SETTINGS = {
                                   "of the topic's scores (new evidence shows within this)"),
     "EXPERTISE_ESCALATION_INTERVAL": (600.0, float, "seconds between checks for questions unanswered after two "
                                       "days (sent to the community's facilitators, once)"),
+    "SEARCH_URI": ("", str, "http://host:9200 of OpenSearch, shared by every knowledge process for search; "
+                   "unset: each knowledge process keeps its own index in memory"),
+    "SEARCH_INDEX": ("commonplace-knowledge", str, "the alias knowledge searches in OpenSearch (the index "
+                     "behind it is named after it and the time it was built)"),
+    "SEARCH_TIMEOUT": (2.0, float, "seconds OpenSearch has to answer a search or an indexing request"),
+    "SEARCH_SWEEP_INTERVAL": (30.0, float, "seconds between sweeps of artifacts changed since the last one into "
+                              "the search index (what an event's indexing missed)"),
     "KNOWLEDGE_FRESHNESS_INTERVAL": (3600.0, float,
                                      "seconds between checks for published knowledge past its review_by"),
     "EVENT_FEED_RETENTION_DAYS": (30.0, float, "days the event feed keeps an event, replayable"),

@@ -27,3 +27,7 @@ class Turns:
         except DuplicateKeyError:
             return False
         return True
+
+    def give_back(self, job):
+        """End the turn this process holds on ``job`` before its time: the next taker need not wait."""
+        self.turns.update_one({"_id": job}, {"$set": {"until": None}})

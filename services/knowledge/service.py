@@ -241,7 +241,7 @@ class KnowledgeService(HealthCheck, FollowsMembership, KeepsSearchIndex):
         actor = self.actor()
         params = load(s.SearchQuerySchema, query)
         offset = decode_offset(params["cursor"])
-        items, facets, more = self.search.built().search(
+        items, facets, more = self.search.search(
             params["q"], self.communities.seen_by(actor), community=params.get("community"),
             kind=params.get("kind"), tag=params.get("tag"), status=params.get("status"),
             author=actor.user_id if params["mine"] else None, limit=params["limit"], offset=offset)

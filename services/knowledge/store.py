@@ -14,6 +14,8 @@ standards  _id = "<community_id>:<topic key>" → the artifact that is the topic
            interrupted standardisation completes them).
 answers    _id = ObjectId hex; ``score`` is the sum of the answer's votes, moved by each vote.
 votes      _id = "<answer_id>:<person>", ``value`` +1 or -1, changed only from the value read.
+search_sweeps  _id = the shared search index's alias → ``at``, when the last sweep into it that
+           completed started (``services.knowledge.search``); the next sweep reads from there.
 
 The service's copy of communities and memberships is the kernel's (``commonplace.projection``).
 """
@@ -49,6 +51,7 @@ class KnowledgeRepository:
         self.standards = db["standards"]
         self.answers = db["answers"]
         self.votes = db["votes"]
+        self.search_sweeps = db["search_sweeps"]
 
     def prepare(self):
         self.artifacts.create_index([("community_id", ASCENDING), ("_id", ASCENDING)])
@@ -236,3 +239,11 @@ class KnowledgeRepository:
 
     def artifacts_changed_since(self, at):
         return [strip_outbox(d) for d in self.artifacts.find({"updated_at": {"$gte": at}})]
+
+    def search_swept_at(self, index):
+        """When the last complete sweep into the shared search ``index`` started (None: never)."""
+        swept = self.search_sweeps.find_one({"_id": index})
+        return swept["at"] if swept else None
+
+    def search_swept(self, index, at):
+        self.search_sweeps.update_one({"_id": index}, {"$set": {"at": at}}, upsert=True)

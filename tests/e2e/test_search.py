@@ -1,6 +1,7 @@
-"""Search across communities, over HTTP, with two knowledge replicas each keeping its own index
-(under `make test-mongo`: the embedded store of `make test` serves one process per service, so
-there the same tests run on one)."""
+"""Search across communities, over HTTP, with two knowledge replicas (under `make test-mongo` and
+`make test-search`: the embedded store of `make test` serves one process per service, so there
+the same tests run on one). Each replica keeps its own index, or, under `make test-search`, both
+search one OpenSearch index (select them alone with ``-m search``)."""
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import pytest
 from tests.support.api import Org, create_community, member_of
 from tests.support.platform import TEST_STORE, running_platform
 from tests.support.polling import until
+
+pytestmark = pytest.mark.search
 
 CORPUS = [
     ("best_practice", "Capacity planning", "How we size teams for the quarter.", ["planning"]),
@@ -24,7 +27,7 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def platform(amqp_uri, tmp_path_factory):
     """The platform with a second knowledge process on the same store, where the store allows it."""
-    replicas = ["knowledge"] if os.environ.get(TEST_STORE) == "wire" else []
+    replicas = ["knowledge"] if os.environ.get(TEST_STORE) in ("wire", "wire-postgresql") else []
     with running_platform(tmp_path_factory.mktemp("platform"), amqp_uri, replicas=replicas) as running:
         yield running
 
@@ -94,6 +97,14 @@ def test_relevance_phrases_prefixes_filters_and_facets(platform, world):
     assert _ids(first) + _ids(rest) == ranked and rest["next_cursor"] is None
 
 
+def test_every_word_must_match_in_some_field(platform, world):
+    cat, ids = world["acme"].user("cat"), world["ids"]
+    _settled(platform, cat, "capacity", 3)
+    assert _ids(_search(platform, cat, q="capacity quarter")) == [ids["Capacity planning"]]  # title and body
+    assert _ids(_search(platform, cat, q="capacity paging")) == []  # each is somewhere, never both
+    assert _ids(_search(platform, cat, q="CAPACITY Quarter")) == [ids["Capacity planning"]]  # in any case
+
+
 def test_a_write_through_one_replica_is_found_through_both(platform, world):
     bob, cat = world["acme"].user("bob"), world["acme"].user("cat")
     created = platform.call("POST", f"/v1/communities/{world['guild']['id']}/artifacts", bob,
@@ -127,6 +138,26 @@ def test_another_organisation_finds_nothing_until_it_is_a_partner(platform, worl
     assert _search(platform, world["globex"].user("gus"), q="capacity")["items"] == []
 
 
+def test_a_private_communitys_knowledge_is_found_by_its_members_only(platform, world):
+    acme = world["acme"]
+    ann, dan = acme.user("ann"), acme.user("dan")
+    private = create_community(platform, ann, visibility="private")
+    platform.call("PATCH", f"/v1/communities/{private['id']}", ann, {"knowledge_review": "none"})
+    created = until(lambda: [r for r in [platform.call("POST", f"/v1/communities/{private['id']}/artifacts", ann, {
+        "kind": "guide", "title": "Xylophone tuning", "body": "Private notes."})] if r.status_code == 201],
+        what="knowledge learning of the private community")[0].json()
+    until(lambda: platform.call("POST", f"/v1/artifacts/{created['id']}/publish", ann).status_code == 200,
+          what="published")
+    until(lambda: _ids(_search(platform, ann, q="xylophone")) == [created["id"]], what="indexed")
+    assert _search(platform, dan, q="xylophone") == {"items": [], "facets": {"kind": {}, "community": {}, "tag": {}},
+                                                      "next_cursor": None}
+    invited = platform.call("POST", f"/v1/communities/{private['id']}/invitations", ann,
+                            {"user_id": acme.user_id("dan")})
+    assert invited.status_code == 201, invited.text
+    assert platform.call("POST", f"/v1/invitations/{invited.json()['id']}/accept", dan).status_code == 200
+    until(lambda: _ids(_search(platform, dan, q="xylophone")) == [created["id"]], what="a new member finding it")
+
+
 def test_bad_searches_are_400_and_one_without_words_422(platform, world):
     cat = world["acme"].user("cat")
     for params in ({"kind": "rumour"}, {"cursor": "bm90IGEgY3Vyc29y"}, {"limit": 0}):
@@ -140,5 +171,5 @@ def test_reindex_rebuilds_every_replica_from_the_store(platform, world):
     done = subprocess.run([sys.executable, "-m", "commonplace.cli", "reindex", "knowledge", "--wait", "60"],
                           env=platform.env, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
-    assert "search index rebuilt, 7 artifacts" in done.stdout  # the corpus, the draft, the zeppelin
+    assert "search index rebuilt, 8 artifacts" in done.stdout  # the corpus, the draft, zeppelin, xylophone
     assert _settled(platform, world["acme"].user("cat"), "capacity", 3)

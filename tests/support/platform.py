@@ -19,31 +19,37 @@ ISSUER = "commonplace"
 # keeps that server's data in the PostgreSQL database TEST_POSTGRESQL names.
 TEST_STORE = "COMMONPLACE_TEST_STORE"
 TEST_POSTGRESQL = "COMMONPLACE_TEST_POSTGRESQL"
+# `make test-search` sets it to "opensearch": each platform then searches knowledge on an
+# OpenSearch of its own (commonplace.search_server) instead of each process's embedded index.
+TEST_SEARCH = "COMMONPLACE_TEST_SEARCH"
 
 
 class Platform:
     """Starts and stops service processes on one store and broker, and calls the gateway.
     ``close()`` stops them all, and the store's server if it has one."""
 
-    def __init__(self, root, amqp_uri, store=None, **env):
+    def __init__(self, root, amqp_uri, store=None, search=None, **env):
         self.root = root
         self.port, self.web_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.web = f"http://127.0.0.1:{self.web_port}"  # the web app
         self._owned = contextlib.ExitStack()
         self.store_uri = self._store(root, store or os.environ.get(TEST_STORE, "embedded"))
+        self.search_server = self._search_server(root, search or os.environ.get(TEST_SEARCH, "embedded"))
+        search = {"SEARCH_URI": self.search_server.uri} if self.search_server else {}
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": self.store_uri,
             "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "JWT_SECRET": JWT_SECRET,
             "WEB_ADDRESS": f"127.0.0.1:{self.web_port}", "GATEWAY_URL": self.base, "PUBLIC_URL": self.web,
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
             "KNOWLEDGE_FRESHNESS_INTERVAL": "1", "RECOUNT_INTERVAL": "1", "EXPERTISE_RANKING_SECONDS": "1",
+            "SEARCH_SWEEP_INTERVAL": "2",
             # Webhooks reach the tests' receivers on loopback, and retry on a compressed schedule.
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3",
             "WEBHOOK_DISABLE_AFTER": "10", "WEBHOOK_TIMEOUT": "2",
             # The tests' OpenID providers run on loopback too, over plain http.
             "IDENTITY_PROVIDER_ALLOWED_HOSTS": "127.0.0.1", "IDENTITY_PROVIDER_KEYS_REFETCH": "1",
-            **{k: str(v) for k, v in env.items()},
+            **search, **{k: str(v) for k, v in env.items()},
         }
         self.processes = {}
         self.http = requests.Session()
@@ -62,6 +68,14 @@ class Platform:
                         client.drop_database(name)
             return uri
         return f"file://{root}/store"
+
+    def _search_server(self, root, kind):
+        """An OpenSearch of the platform's own for "opensearch"; None for "embedded"."""
+        if kind != "opensearch":
+            return None
+        from commonplace import search_server
+
+        return self._owned.enter_context(search_server.running(root / "opensearch.log"))
 
     def start(self, name, replica=None, **env):
         """Start service ``name``; ``replica`` names a further process of it (its key here)."""
@@ -157,14 +171,15 @@ class Platform:
 
 
 @contextlib.contextmanager
-def running_platform(root, amqp_uri, replicas=()):
+def running_platform(root, amqp_uri, replicas=(), search=None):
     """Every service and the gateway, each in its own process, and a second process of each
-    service named in ``replicas``, until the block ends; ``platform.mail`` is what they email."""
+    service named in ``replicas``, until the block ends; ``platform.mail`` is what they email.
+    ``search``: "opensearch" whatever the run's ``COMMONPLACE_TEST_SEARCH`` says."""
     from tests.support.mail import MailServer
 
     with MailServer() as mail:
         # Email goes to the test's own SMTP server, and a digest covers a few seconds.
-        platform = Platform(root, amqp_uri, SMTP_URL=mail.url, EMAIL_DIGEST_PERIOD=3)
+        platform = Platform(root, amqp_uri, search=search, SMTP_URL=mail.url, EMAIL_DIGEST_PERIOD=3)
         platform.mail = mail
         platform.start_all()
         for name in replicas:

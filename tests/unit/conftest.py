@@ -35,6 +35,15 @@ def mongo_uri(tmp_path_factory):
         yield uri
 
 
+@pytest.fixture(scope="session")
+def opensearch_uri():
+    """An OpenSearch of this test run's own (``commonplace.search_server``), for the search suite."""
+    from commonplace import search_server
+
+    with search_server.running() as server:
+        yield server.uri
+
+
 @pytest.fixture(params=STORES)
 def memory_db(request):
     """Opens databases of a store no other test sees."""

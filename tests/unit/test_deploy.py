@@ -140,6 +140,17 @@ def test_manifest_settings_are_the_platforms_and_match_the_procfile():
         assert env["AMQP_QUEUE_TYPE"] == "quorum"
 
 
+def test_knowledge_searches_an_opensearch_named_by_uri_in_compose_and_kubernetes():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    host = re.match(r"^http://([\w-]+):9200$", compose["knowledge"]["environment"]["SEARCH_URI"]).group(1)
+    assert host in compose and "opensearch" in compose[host]["image"]
+    assert compose["knowledge"]["depends_on"][host] == {"condition": "service_healthy"}
+    # In Kubernetes it is outside the manifests, like MongoDB: a URI in the Secret every pod reads.
+    header = (ROOT / "deploy/k8s/platform.yaml").read_text().split("---")[0]
+    assert "SEARCH_URI" in header
+    assert {"secretRef": {"name": "commonplace"}} in _container(manifests()["Deployment"]["knowledge"])["envFrom"]
+
+
 def test_consumers_scale_on_their_own_queues_and_the_gateway_on_cpu():
     from commonplace.dead_letters import handler_queues
 

@@ -1,11 +1,16 @@
-"""The knowledge search index on its own: ranking, query forms, filters, facets, who finds what."""
+"""The knowledge search engines on their own, one suite for both: ranking, query forms, filters,
+facets, snippets, who finds what. The embedded index always; OpenSearch too under
+``make test-search`` (select it alone with ``-m search``)."""
 import datetime
+import os
+import uuid
 
 import pytest
 
 from commonplace.errors import Unprocessable
 from commonplace.rendering import render_markdown
-from services.knowledge.search import SearchIndex, match_expression
+from services.knowledge.embedded_index import EmbeddedIndex, match_expression
+from services.knowledge.opensearch_index import OpenSearchIndex
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -32,11 +37,32 @@ CORPUS = [
 EVERYONE = {"visible": {"c1", "c2"}, "managed": set(), "member": {"c1"}, "user_id": "acme:bob"}
 
 
-@pytest.fixture
-def index():
-    built = SearchIndex()
-    assert built.rebuild(CORPUS) == len(CORPUS)
-    return built
+ENGINES = ["embedded"] + (
+    [pytest.param("opensearch", marks=pytest.mark.search)] if os.environ.get("COMMONPLACE_TEST_SEARCH") == "opensearch"
+    else [])
+
+
+class OpenSearchUnderTest(OpenSearchIndex):
+    """OpenSearch as the service uses it, each write made visible before the test reads (the
+    service leaves that to the index's refresh, within a second)."""
+
+    def index(self, artifact, index=None):
+        written = super().index(artifact, index)
+        self.client.indices.refresh(index=self.alias)
+        return written
+
+
+@pytest.fixture(params=ENGINES)
+def index(request):
+    if request.param == "embedded":
+        built = EmbeddedIndex()
+        assert built.rebuild(CORPUS) == len(CORPUS)
+        yield built
+        return
+    built = OpenSearchUnderTest(request.getfixturevalue("opensearch_uri"), f"unit-{uuid.uuid4().hex[:12]}")
+    assert built.build(iter(CORPUS), lambda started: []) == len(CORPUS)
+    yield built
+    built.client.indices.delete(index=f"{built.alias}-*")
 
 
 def _ids(index, q, seen=EVERYONE, **filters):
@@ -52,6 +78,20 @@ def test_phrases_and_prefixes(index):
     assert sorted(_ids(index, "lessons learned")) == ["a4", "a5"]  # words in any order
     assert _ids(index, "capac*") == ["a1", "a2", "a3"]
     assert _ids(index, "onboard*") == ["a3"]
+
+
+def test_every_word_must_match_somewhere_in_any_case_and_without_its_accents(index):
+    assert _ids(index, "capacity quarter") == ["a1"]  # the title has one, the body the other
+    assert _ids(index, "capacity paging") == []  # each is in the corpus, never both in one artifact
+    assert _ids(index, "CAPACITY Quarter") == ["a1"]
+    index.index(_artifact("e1", "Café culture", "Naïve questions welcome at the crêperie.", minutes=2))
+    assert _ids(index, "cafe naive") == ["e1"] and _ids(index, "crêpe*") == ["e1"] and _ids(index, "CAFÉ") == ["e1"]
+
+
+def test_facets_count_every_match_not_only_the_page(index):
+    items, facets, more = index.search("capacity", EVERYONE, limit=1)
+    assert len(items) == 1 and more
+    assert sum(facets["kind"].values()) == 3 and facets["community"] == {"c1": 3}
 
 
 def test_filters_and_facets_agree_with_the_data(index):
@@ -96,9 +136,14 @@ def test_pages_follow_on(index):
 
 
 def test_snippets_highlight_matches_and_never_carry_markup(index):
-    index.index(_artifact("h1", "Escaping", "Never trust <script>alert(1)</script> in a *capacity* note."))
+    index.index(_artifact("h1", "Escaping", "Never trust `<script>alert(1)</script>` in a *capacity* note & more."))
     item = next(i for i in index.search("capacity", EVERYONE)[0] if i["id"] == "h1")
     assert "<mark>capacity</mark>" in item["snippet"] and "<script" not in item["snippet"]
+    assert "&lt;script&gt;" in item["snippet"] and "&amp; more" in item["snippet"]
+    index.index(_artifact("h2", "<b>Zeppelin</b> & co", "Helium first.", minutes=3))
+    item = index.search("zeppelin", EVERYONE)[0][0]
+    assert "<mark>Zeppelin</mark>" in item["snippet"] or "Helium" in item["snippet"]
+    assert "<b>" not in item["snippet"]
 
 
 def test_an_older_state_never_replaces_a_newer_one(index):

@@ -1,0 +1,148 @@
+"""The embedded search engine: an SQLite FTS5 index in the memory of each knowledge process.
+
+It is a projection of the service's own ``artifacts``, built from the store as the process
+starts (``services.knowledge.search`` keeps it). Each artifact is indexed from the store as it
+is, never from an event's data, and only over an older entry, so events, sweeps and a rebuild
+may interleave in any order. The index holds no permissions: ``search`` takes what the caller
+may see and filters by it, so a change of visibility or role applies at once.
+"""
+import json
+import sqlite3
+import time
+
+import eventlet
+
+from commonplace.clock import now
+from services.knowledge.search_contract import (
+    BROWSING_SNIPPET_CHARACTERS, FACET_SIZE, MARK_CLOSE, MARK_OPEN, WEIGHTS, entry, highlighted, terms, version,
+)
+
+SNIPPET_TOKENS = 24
+
+_SCHEMA = """
+CREATE VIRTUAL TABLE texts USING fts5(title, body, tags, tokenize='unicode61 remove_diacritics 2',
+                                      prefix='2 3');
+CREATE TABLE artifacts (id INTEGER PRIMARY KEY, artifact_id TEXT UNIQUE, community_id TEXT, kind TEXT,
+                        status TEXT, shared INTEGER, author TEXT, title TEXT, updated REAL, revision INTEGER);
+CREATE INDEX artifacts_community ON artifacts (community_id, updated);
+CREATE TABLE tags (id INTEGER, tag TEXT);
+CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, kind TEXT, community_id TEXT);
+CREATE INDEX tags_tag ON tags (tag, id);
+CREATE INDEX tags_id ON tags (id);
+"""
+
+
+def match_expression(q):
+    """The FTS5 query of what a person typed: every word, prefix and phrase must match."""
+    return " ".join('"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in terms(q))
+
+
+class EmbeddedIndex:
+    shared = False  # each process keeps its own
+
+    def __init__(self):
+        self.db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self.db.executescript(_SCHEMA)
+        self.built_at, self.build_seconds = None, None
+
+    def count(self):
+        return self.db.execute("SELECT count(*) FROM artifacts").fetchone()[0]
+
+    # writing
+
+    def index(self, artifact):
+        """Index ``artifact`` as stored, unless the index holds a newer state of it already."""
+        row = self.db.execute("SELECT id, updated, revision, status FROM artifacts WHERE artifact_id = ?",
+                              (artifact["_id"],)).fetchone()
+        if row and ((row[1], row[2]) > version(artifact) or (row[1:] == (*version(artifact), artifact["status"]))):
+            return False  # the index holds this state, or a newer one
+        kept = entry(artifact)
+        updated, revision = version(artifact)
+        # No yield between here and the end: green threads see the entry whole or not at all.
+        with self.db:
+            if row:
+                self.db.execute("DELETE FROM texts WHERE rowid = ?", (row[0],))
+                self.db.execute("DELETE FROM tags WHERE id = ?", (row[0],))
+                self.db.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
+            cursor = self.db.execute(
+                "INSERT INTO artifacts (artifact_id, community_id, kind, status, shared, author, title, updated,"
+                " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kept["artifact_id"], kept["community_id"], kept["kind"], kept["status"], int(kept["shared"]),
+                 kept["author"], kept["title"], updated, revision))
+            rowid = cursor.lastrowid
+            self.db.execute("INSERT INTO texts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
+                            (rowid, kept["title"], kept["body"], " ".join(kept["tags"])))
+            self.db.executemany("INSERT INTO tags (id, tag) VALUES (?, ?)", [(rowid, tag) for tag in kept["tags"]])
+        return True
+
+    def index_all(self, artifacts):
+        """Index each of ``artifacts`` (a sweep's few)."""
+        for artifact in artifacts:
+            self.index(artifact)
+
+    def rebuild(self, artifacts):
+        """Index every artifact of ``artifacts`` (an iterable over the store); the count."""
+        count, clock = 0, time.monotonic()
+        for count, artifact in enumerate(artifacts, 1):
+            self.index(artifact)
+            if count % 200 == 0:
+                eventlet.sleep(0)  # let the service's other green threads run meanwhile
+        self.built_at, self.build_seconds = now(), round(time.monotonic() - clock, 3)
+        return count
+
+    # reading
+
+    def search(self, q, seen, *, community=None, kind=None, tag=None, status=None, author=None, limit=20, offset=0):
+        """``(items, facets, more)``: one page of what matches ``q`` among what ``seen`` allows.
+
+        ``seen`` is ``{"visible", "managed", "member"}``, each a set of community ids: what not
+        everyone may read (drafts, artifacts in review, archived ones never published) is found
+        only by the community's managers and, while a member, their author (``seen["user_id"]``)."""
+        expression = match_expression(q) if q else ""
+        where = ["a.community_id IN (SELECT value FROM json_each(:visible))",
+                 "(a.shared = 1"
+                 " OR a.community_id IN (SELECT value FROM json_each(:managed))"
+                 " OR (a.author = :user AND a.community_id IN (SELECT value FROM json_each(:member))))"]
+        params = {"visible": json.dumps(sorted(seen["visible"])), "managed": json.dumps(sorted(seen["managed"])),
+                  "member": json.dumps(sorted(seen["member"])), "user": seen["user_id"],
+                  "match": expression, "limit": limit + 1, "offset": offset}
+        for column, value in (("community_id", community), ("kind", kind), ("status", status), ("author", author)):
+            if value:
+                where.append(f"a.{column} = :{column}")
+                params[column] = value
+        if tag:
+            where.append("a.id IN (SELECT id FROM tags WHERE tag = :tag)")
+            params["tag"] = tag
+        if expression:
+            source = "texts JOIN artifacts a ON a.id = texts.rowid"
+            where.append("texts MATCH :match")
+            score = "-bm25(texts, {title}, {body}, {tags})".format(**WEIGHTS)
+            snippet = f"snippet(texts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {SNIPPET_TOKENS})"
+            order = "score DESC, a.artifact_id"
+        else:
+            source = "artifacts a JOIN texts ON texts.rowid = a.id"
+            score, snippet = "0.0", f"substr(texts.body, 1, {BROWSING_SNIPPET_CHARACTERS})"
+            order = "a.updated DESC, a.artifact_id"
+        condition = " AND ".join(where)
+        rows = self.db.execute(
+            f"SELECT a.artifact_id, a.title, a.kind, a.community_id, a.status, {score} AS score, {snippet}"
+            f" FROM {source} WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset", params).fetchall()
+        items = [{"id": r[0], "title": r[1], "kind": r[2], "community_id": r[3], "status": r[4],
+                  "score": float(f"{r[5]:.6g}"), "snippet": highlighted(r[6])} for r in rows[:limit]]
+        # The match set once into a scratch table (filled and emptied, never created: a schema
+        # change would void every prepared statement), then each facet counted from it. Nothing
+        # yields between these statements, so no other green thread sees the scratch table.
+        self.db.execute(f"INSERT INTO hits SELECT a.id, a.kind, a.community_id FROM {source} WHERE {condition}",
+                        params)
+        try:
+            facets = {name: self._facet(sql) for name, sql in (
+                ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
+                ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
+                ("tag", "SELECT tag, count(*) FROM tags WHERE id IN (SELECT id FROM hits) GROUP BY tag"))}
+        finally:
+            self.db.execute("DELETE FROM hits")
+        return items, facets, len(rows) > limit
+
+    def _facet(self, sql):
+        """The ``FACET_SIZE`` commonest values, commonest first (then by value), with their counts."""
+        return dict(self.db.execute(f"{sql} ORDER BY count(*) DESC, 1 LIMIT {FACET_SIZE}").fetchall())
