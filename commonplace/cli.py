@@ -38,7 +38,7 @@ def run(args):
     if settings["METRICS_PORT"]:
         start_http_server(settings["METRICS_PORT"], addr=settings["METRICS_ADDRESS"])
     for process in processes:
-        if process.has_store:  # the gateway keeps nothing in the store
+        if process.has_store:
             try:
                 storage.hold_embedded_store(settings["STORE_URI"], process.name)
             except storage.StoreInUse as error:

@@ -57,6 +57,11 @@ SETTINGS = {
                                    "so that every gateway knows it first"),
     "ACCESS_TOKEN_MINUTES": (15.0, _access_token_minutes, "minutes a platform access token lasts (at most 15)"),
     "GATEWAY_ADDRESS": ("127.0.0.1:8000", str, "host:port the HTTP gateway listens on"),
+    "RATE_LIMIT_READS": (1200, int, "reads (GET) a person or an API key may make a minute, at once or "
+                         "spread (0: no limit)"),
+    "RATE_LIMIT_WRITES": (300, int, "writes a person or an API key may make a minute (0: no limit)"),
+    "RATE_LIMIT_SIGN_INS": (10, int, "sign-ins a minute naming one email address, or by organisation from "
+                            "one network address (0: no limit)"),
     "MAX_BODY_BYTES": (1024 * 1024, int, "largest accepted request body"),
     "RPC_TIMEOUT": (5.0, float, "seconds the gateway waits for a service before answering 504"),
     "EVENT_MAX_ATTEMPTS": (5, int, "deliveries of a failing domain event before it is dead-lettered"),

@@ -74,6 +74,10 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+RATE_LIMITED = Counter(
+    "commonplace_rate_limited_total", "Requests the gateway refused (429) for a budget spent, by budget.",
+    ["budget"],
+)
 WEB_REQUESTS = Counter(
     "commonplace_web_requests_total", "Pages and form posts the web app answered.",
     ["method", "route", "status"],

@@ -22,11 +22,13 @@ class Process:
     copies of others' data, nor bookkeeping); ``metrics_port`` where its ``/metrics`` listens
     (None: it serves them itself); ``scaled_on`` what Kubernetes scales it on ("queues" it
     consumes, or "cpu"); ``search_index``: it keeps one, which ``commonplace reindex`` rebuilds
-    (on the broadcast ``reindex_request(name)``)."""
+    (on the broadcast ``reindex_request(name)``); ``bookkeeping``: collections it keeps for its
+    own working, no one's records (the gateway's rate-limit buckets)."""
     name: str
     target: str
     events: str | None = None
     records: tuple = field(default_factory=tuple)
+    bookkeeping: tuple = field(default_factory=tuple)
     metrics_port: int | None = None
     scaled_on: str = "queues"
     search_index: bool = False
@@ -34,8 +36,12 @@ class Process:
     address_setting: str | None = None
 
     @property
-    def has_store(self):
+    def has_records(self):
         return self.events is not None or bool(self.records)
+
+    @property
+    def has_store(self):
+        return self.has_records or bool(self.bookkeeping)
 
     def service_class(self):
         """What ``target`` names: the nameko service class, or the WSGI application's factory."""
@@ -66,7 +72,7 @@ def names():
 
 def services():
     """The processes that are services: they answer RPC (``health`` among it) and keep a store."""
-    return [process for process in processes() if process.has_store and process.kind == "nameko"]
+    return [process for process in processes() if process.has_records and process.kind == "nameko"]
 
 
 def reindex_request(name):

@@ -39,6 +39,7 @@ from commonplace.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from gateway.api_keys import presented_api_key, verifying_api_key
 from gateway.input import check_text, read_json_body, validated
 from gateway.issuers import RegisteredIssuers
+from gateway.rate_limits import RateLimits, refusal
 from gateway.revocations import Revocations
 
 log = logging.getLogger("commonplace.gateway")
@@ -203,15 +204,17 @@ class JsonEndpoint(HttpRequestHandler):
     reports_outcome = True
     documented = True  # in the OpenAPI document (SCIM has its own: RFC 7644 and /scim/v2/Schemas)
     credentials = Credentials()
+    rate_limits = RateLimits()
     server = JsonWebServer()
 
     def __init__(self, method, url, *, status=200, body=None, query=None, response=None,
                  also=None, media=None, summary="", tag="", public=False,
-                 query_token_scope=None, api_keys=False, **kwargs):
+                 query_token_scope=None, api_keys=False, sign_in=False, **kwargs):
         """``also`` maps other success statuses to their schemas (202: a join request);
         ``media`` maps other media types of the answer to what they hold (text/csv: …);
         ``api_keys``: an organisation's API key is accepted as the bearer credential too (the
-        service that issued it decides what it may do)."""
+        service that issued it decides what it may do); ``sign_in``: each request is a sign-in
+        attempt, on the budget of the address it names (``gateway.rate_limits``)."""
         super().__init__(method, url, **kwargs)
         self.status = status
         self.body = body
@@ -224,6 +227,7 @@ class JsonEndpoint(HttpRequestHandler):
         self.public = public
         self.query_token_scope = query_token_scope
         self.api_keys = api_keys
+        self.sign_in = sign_in
 
     def _worker_kwargs(self, request):
         args, kwargs = self.get_entrypoint_parameters(request)
@@ -245,14 +249,22 @@ class JsonEndpoint(HttpRequestHandler):
         started = time.perf_counter()
         request.shallow = False
         request_id = request_id_of(request)
-        actor = failure = None
+        actor = failure = limit = None
         try:
             context_data = {"request_id": request_id}
+            api_key = presented_api_key(request) if self.api_keys else None
             # An API key is verified by the route before anything else (gateway.api_keys).
-            if not (self.public or (self.api_keys and presented_api_key(request))):
+            if not (self.public or api_key):
                 actor = bearer_actor(request, self.credentials.verifier, self.query_token_scope)
                 context_data["actor"] = actor.to_context()
+            limit = self.rate_limits.for_credential(request, actor, api_key)
+            if limit is not None and not limit.allowed:
+                raise refusal(limit)
             args, kwargs = self._worker_kwargs(request)
+            if self.sign_in:
+                limit = self.rate_limits.for_sign_in(request, kwargs.get("body"))
+                if limit is not None and not limit.allowed:
+                    raise refusal(limit)
             self.check_signature(args, kwargs)
             repeatable = idempotency_request(request, kwargs.get("body"))
             if repeatable:
@@ -265,6 +277,8 @@ class JsonEndpoint(HttpRequestHandler):
             response = self.response_from_result(done.wait())
         except Exception as exc:
             response, failure = self.response_from_exception(exc, request), exc
+        if limit is not None:
+            response.headers.extend(limit.headers())
         response.headers["X-Request-ID"] = request_id
         record(request, self.url, response.status_code, time.perf_counter() - started,
                request_id, actor, failure)

@@ -17,6 +17,8 @@ ERROR_STATUSES = {
            "or one still being handled)",
     "422": "Well-formed, but refused by a rule no schema can state (an end before the start, "
            "an unknown organisation); nothing was changed",
+    "429": "Too many requests of one kind (reads, writes, sign-ins) a minute for this credential or "
+           "address: nothing was done; try again after Retry-After seconds (RateLimit says what is left)",
     "503": "A service is not running; nothing was changed",
     "504": "A service did not answer in time; a write's outcome is unknown: retry it with the "
            "same Idempotency-Key",

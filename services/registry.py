@@ -39,7 +39,8 @@ REGISTRY = (
     Process("expertise", "services.expertise.service:ExpertiseService",
             events="services.expertise.domain_events", metrics_port=9108,
             records=("evidence", "scores", "profiles", "questions", "routings")),
-    Process("gateway", "gateway.service:GatewayService", scaled_on="cpu"),
+    # The HTTP API; its store holds only the rate-limit buckets every replica shares.
+    Process("gateway", "gateway.service:GatewayService", scaled_on="cpu", bookkeeping=("rate_limits",)),
     # The member web app: a client of the gateway's HTTP API; it keeps browsers' sessions.
     Process("web", "web.app:create_app", kind="wsgi", address_setting="WEB_ADDRESS", scaled_on="cpu",
             records=("sessions",)),

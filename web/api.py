@@ -43,15 +43,16 @@ def pooled_connections(size=64):
 
 
 class Api:
-    """Calls to the gateway at ``base`` as the holder of ``token`` (None: public routes only)."""
+    """Calls to the gateway at ``base`` as the holder of ``token`` (None: public routes only), on
+    behalf of a browser at ``client`` (its address, which the gateway counts sign-ins under)."""
 
-    def __init__(self, base, token=None, request_id=None, http=None):
-        self.base, self.token, self.request_id = base.rstrip("/"), token, request_id
+    def __init__(self, base, token=None, request_id=None, http=None, client=None):
+        self.base, self.token, self.request_id, self.client = base.rstrip("/"), token, request_id, client
         self.http = http or pooled_connections()
 
     def holding(self, token):
         """The same calls, on the same connections, as the holder of ``token`` (None: public)."""
-        return Api(self.base, token, self.request_id, self.http)
+        return Api(self.base, token, self.request_id, self.http, self.client)
 
     def request(self, method, path, json=None, params=None, accept="application/json"):
         headers = {"Accept": accept}
@@ -59,6 +60,8 @@ class Api:
             headers["Authorization"] = f"Bearer {self.token}"
         if self.request_id:
             headers["X-Request-ID"] = self.request_id
+        if self.client:
+            headers["X-Forwarded-For"] = self.client
         try:
             response = self.http.request(method, self.base + path, json=json, params=params,
                                          headers=headers, timeout=TIMEOUT)

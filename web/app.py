@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
+from commonplace.addresses import client_address
 from commonplace.metrics import WEB_REQUESTS, WEB_SECONDS
 from commonplace.storage import connect
 from web import formatting
@@ -60,7 +61,8 @@ def create_app(settings):
     @app.before_request
     def begin():
         g.started, g.request_id = time.perf_counter(), uuid.uuid4().hex
-        g.api = Api(settings["GATEWAY_URL"], session.get("token"), g.request_id, http)
+        g.api = Api(settings["GATEWAY_URL"], session.get("token"), g.request_id, http,
+                    client=client_address(request.remote_addr, request.headers.get("X-Forwarded-For")))
         g.me = session.get("user")
         if g.me is not None and not signin.renew_token():
             g.me = None

@@ -71,7 +71,7 @@ class IdentityRoutes(Routes):
 
     # signing in (the web app's side of it: it holds the browser's session)
 
-    @endpoint("POST", "/v1/sign-ins", public=True, status=201, body=ids.SignInStartSchema,
+    @endpoint("POST", "/v1/sign-ins", public=True, sign_in=True, status=201, body=ids.SignInStartSchema,
               response=ids.SignInStartedSchema, tag="identity",
               summary="Start a sign-in with an organisation's provider (named, or by an email address's domain)")
     def begin_sign_in(self, request, body):

@@ -84,7 +84,9 @@ def test_tokens_cannot_be_verified_while_identity_is_down(production):
     production.stop("identity")
     try:
         port = free_port()
-        production.start("gateway", replica="gateway-fresh", GATEWAY_ADDRESS=f"127.0.0.1:{port}")
+        # A store of its own (its rate limits): the embedded store serves one process per service.
+        production.start("gateway", replica="gateway-fresh", GATEWAY_ADDRESS=f"127.0.0.1:{port}",
+                         STORE_URI=f"file://{production.root}/gateway-fresh")
         until(lambda: _answers(port), 20, 0.2, what="the fresh gateway")
         response = production.http.get(f"http://127.0.0.1:{port}/v1/me",
                                        headers={"Authorization": f"Bearer {token}"}, timeout=20)

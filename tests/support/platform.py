@@ -44,6 +44,8 @@ class Platform:
             "OUTBOX_INTERVAL": "0.5", "RPC_TIMEOUT": "5", "LOG_LEVEL": "WARNING",
             "KNOWLEDGE_FRESHNESS_INTERVAL": "1", "RECOUNT_INTERVAL": "1", "EXPERTISE_RANKING_SECONDS": "1",
             "SEARCH_SWEEP_INTERVAL": "2",
+            # Budgets no test's burst reaches (the fair-use tests set their own).
+            "RATE_LIMIT_READS": "100000", "RATE_LIMIT_WRITES": "100000", "RATE_LIMIT_SIGN_INS": "100000",
             # Webhooks reach the tests' receivers on loopback, and retry on a compressed schedule.
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3",
             "WEBHOOK_DISABLE_AFTER": "10", "WEBHOOK_TIMEOUT": "2",
