@@ -67,6 +67,7 @@ mongo: $(STAMP)
 	$(BIN)/commonplace mongo
 
 bench: broker
+	$(BIN)/commonplace search --install-only
 	$(BIN)/python -m bench
 
 seed: $(STAMP)

@@ -2,9 +2,10 @@
 
 ``python -m bench reads`` runs only the read comparison (the platform's authenticated read
 against the floor), which is what profiling the read path needs; ``python -m bench knowledge``,
-``webhooks``, ``inbox``, ``outbox``, ``scale``, ``web``, ``identity`` and ``practice`` only those
-benchmarks (bench/knowledge.py, bench/webhooks.py, bench/inbox.py, bench/outbox.py, bench/web.py,
-bench/identity.py, bench/practice.py, bench/scale.py: growth and concurrency curves, the longest).
+``search``, ``webhooks``, ``inbox``, ``outbox``, ``scale``, ``web``, ``identity`` and ``practice``
+only those benchmarks (bench/knowledge.py, bench/search.py: both search engines side by side,
+bench/webhooks.py, bench/inbox.py, bench/outbox.py, bench/web.py, bench/identity.py,
+bench/practice.py, bench/scale.py: growth and concurrency curves, the longest).
 """
 import eventlet
 
@@ -24,7 +25,7 @@ from contextlib import nullcontext  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench import identity, inbox, knowledge, outbox, practice, scale, web, webhooks  # noqa: E402
+from bench import identity, inbox, knowledge, outbox, practice, scale, search, web, webhooks  # noqa: E402
 from bench.load import closed_loop, combine, paced, wrk, wrk_available  # noqa: E402
 from commonplace import config  # noqa: E402
 from tests.support.platform import Platform, free_port  # noqa: E402
@@ -172,7 +173,8 @@ def report(results):
     for name, figures in results.items():
         rounds = f"  rounds {figures['rounds']}" if "rounds" in figures else ""
         extra = "".join(f"  {key} {round(figures[key], 1)}" for key in (
-            "seconds", "artifacts", "matches_counted", "delivered", "deliveries_per_second", "sent", "queued",
+            "seconds", "artifacts", "knowledge_rss_mb", "opensearch_rss_mb", "edits", "matches_counted", "delivered",
+            "deliveries_per_second", "sent", "queued",
             "left_pending", "beside_worst_ms", "writes", "read", "api_calls", "users", "memberships", "listed",
             "groups_filled_seconds", "learners", "attendance_answered_seconds", "every_progress_seconds", "evidence",
             "scores", "scores_of_t1", "scores_of_t20") if key in figures)
@@ -207,10 +209,12 @@ def report(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "webhooks", "inbox", "outbox", "scale", "web",
-                                                    "identity", "practice"],
-                        help="run only the read comparison, the knowledge, webhook, inbox, outbox, scale, web, "
-                             "identity or practice (experts and pathways) benchmarks")
+    parser.add_argument("only", nargs="?", choices=["reads", "knowledge", "search", "webhooks", "inbox", "outbox",
+                                                    "scale", "web", "identity", "practice"],
+                        help="run only the read comparison, the knowledge, search, webhook, inbox, outbox, scale, "
+                             "web, identity or practice (experts and pathways) benchmarks")
+    parser.add_argument("--search-sizes", default=",".join(map(str, search.SIZES)),
+                        help="numbers of artifacts the search engines are compared on")
     parser.add_argument("--scale-stores", default=",".join(scale.STORES),
                         help="stores of the growth run (embedded, wire)")
     parser.add_argument("--scale-factors", default=",".join(map(str, scale.FACTORS)),
@@ -228,8 +232,10 @@ def main(argv=None):
         if args.only in (None, "scale"):
             results.update(scale.run(amqp_uri, args.scale_stores.split(","),
                                      [int(f) for f in args.scale_factors.split(",")], not args.no_curves))
+        if args.only in (None, "search"):
+            results.update(search.run(amqp_uri, root, [int(n) for n in args.search_sizes.split(",")]))
         floor = Floor(amqp_uri, root) if args.only in (None, "reads") else None
-        platform = start_platform(amqp_uri, root) if args.only not in ("outbox", "scale") else None
+        platform = start_platform(amqp_uri, root) if args.only not in ("outbox", "scale", "search") else None
         try:
             if args.only in (None, "reads"):
                 owner, community = seed(platform)

@@ -1,31 +1,14 @@
-"""The knowledge benchmarks: artifact create and edit throughput through the gateway, the
-search index's rebuild from the store, and search latency, over 10,000 artifacts in 20
-communities."""
+"""The knowledge benchmarks: artifact create and edit throughput through the gateway, and
+rendering. Search, on both engines, is bench/search.py's; the corpus is this module's."""
 import random
-import re
-import subprocess
-import sys
 import time
-import urllib.parse
 
 from bench import rendering
-from bench.load import closed_loop, combine, wrk, wrk_available
-from commonplace.actor import Actor
-from commonplace.clock import now
-from commonplace.storage import connect
-from services.knowledge import domain
-from services.knowledge.store import KnowledgeRepository
+from bench.load import closed_loop
 
 COMMUNITIES = 20
-ARTIFACTS = 10_000
-THROUGH_THE_GATEWAY = 1_000  # created (and then edited) over HTTP; the rest go straight to the store
+THROUGH_THE_GATEWAY = 1_000  # created, then edited, over HTTP
 CONCURRENCY = 10
-SEARCH_ROUNDS = 3
-SEARCH_SECONDS = 5
-# Typical queries, and a broad one that matches nearly every artifact (the worst case: every
-# match is ranked and counted into the facets).
-QUERIES = {"search_word": "capacity", "search_two_words": "capacity planning",
-           "search_prefix": "onboard*", "search_phrase": '"incident review"', "search_broad": "the"}
 
 # Prose-like text: words drawn by Zipf's law from a vocabulary where "the" is the commonest
 # word and the domain's words sit in the long middle, so a word like "capacity" is in about
@@ -97,64 +80,10 @@ def run_writes(platform, owner, communities):
     return results
 
 
-def seed_store(platform, organisation, communities, owner_id, count):
-    """``count`` published artifacts written straight into the knowledge store (as a migration
-    would), which the running service's index learns of only by a rebuild."""
-    rng = random.Random(2)
-    client = connect(platform.env["STORE_URI"])
-    try:
-        repository = KnowledgeRepository(client["knowledge"])
-        actor = Actor(user_id=owner_id, organisation=organisation, roles=())
-        artifacts, revisions = [], []
-        for index in range(count):
-            community = {"_id": communities[index % COMMUNITIES], "organisation": organisation}
-            artifact, revision, _ = domain.create(community, actor, {"role": "owner"},
-                                                  _fields(rng, THROUGH_THE_GATEWAY + index), now())
-            artifacts.append({**artifact, "status": "published", "published_at": artifact["created_at"]})
-            revisions.append({**revision, "_id": f"{artifact['_id']}:000001"})
-        for start in range(0, count, 1000):
-            repository.artifacts.insert_many(artifacts[start:start + 1000])
-            repository.revisions.insert_many(revisions[start:start + 1000])
-    finally:
-        client.close()
-
-
-def rebuild(platform):
-    """Seconds the running knowledge service takes to rebuild its index from the store."""
-    done = subprocess.run([sys.executable, "-m", "commonplace.cli", "reindex", "knowledge", "--wait", "300"],
-                          env=platform.env, capture_output=True, text=True, timeout=360)
-    if done.returncode:
-        raise RuntimeError(f"reindex failed: {done.stderr[-2000:]}")
-    artifacts, seconds = re.search(r"rebuilt, (\d+) artifacts in ([\d.]+) s", done.stdout).groups()
-    return {"artifacts": int(artifacts), "seconds": float(seconds)}
-
-
-def run_searches(platform, token):
-    """Search latency at CONCURRENCY for each query, rounds interleaved."""
-    if not wrk_available():
-        return {}
-    headers = (f"Authorization: Bearer {token}",)
-    runs = {name: [] for name in QUERIES}
-    for _ in range(SEARCH_ROUNDS):
-        for name, q in QUERIES.items():
-            url = f"{platform.base}/v1/search?" + urllib.parse.urlencode({"q": q})
-            runs[name].append(wrk(url, SEARCH_SECONDS, CONCURRENCY, headers))
-    return {name: {**combine(rounds), "client": "wrk"} for name, rounds in runs.items()}
-
-
 def run(platform, admin):
     platform.call("POST", "/v1/organisations", admin, {"name": "Knowledge bench", "slug": "kbench"})
     owner = platform.token("owner", "kbench")
-    owner_id = "kbench:owner"
     communities = seed_communities(platform, owner)
     results = rendering.run(platform, owner, communities[-1])
     results.update(run_writes(platform, owner, communities))
-    seed_store(platform, "kbench", communities, owner_id, ARTIFACTS - THROUGH_THE_GATEWAY)
-    built = rebuild(platform)
-    results["search_index_rebuild"] = {"per_second": built["artifacts"] / built["seconds"],
-                                       "seconds": built["seconds"], "artifacts": built["artifacts"]}
-    results.update(run_searches(platform, owner))
-    for name, q in QUERIES.items():
-        found = platform.call("GET", "/v1/search", owner, params={"q": q}).json()
-        results.setdefault(name, {})["matches_counted"] = sum(found["facets"]["kind"].values())
     return results

@@ -154,10 +154,13 @@ class OpenSearchIndex:
                 "version_type": "external_gte", "_source": _document(artifact)}
 
     def index(self, artifact, index=None):
-        """Index ``artifact`` as stored, unless the index holds a newer state of it already."""
+        """Index ``artifact`` as stored, unless the index holds a newer state of it already. It
+        is searchable when this returns: a person who has just written finds it on their next
+        click (people write at a pace a refresh each can follow; sweeps and rebuilds, in bulk,
+        leave it to the index's refresh interval)."""
         try:
             self._call(self.client.index, index=index or self.alias, id=artifact["_id"], body=_document(artifact),
-                       version=external_version(artifact), version_type="external_gte")
+                       version=external_version(artifact), version_type="external_gte", refresh="true")
         except ConflictError:
             return False  # the index holds a newer state
         return True

@@ -42,16 +42,6 @@ ENGINES = ["embedded"] + (
     else [])
 
 
-class OpenSearchUnderTest(OpenSearchIndex):
-    """OpenSearch as the service uses it, each write made visible before the test reads (the
-    service leaves that to the index's refresh, within a second)."""
-
-    def index(self, artifact, index=None):
-        written = super().index(artifact, index)
-        self.client.indices.refresh(index=self.alias)
-        return written
-
-
 @pytest.fixture(params=ENGINES)
 def index(request):
     if request.param == "embedded":
@@ -59,7 +49,7 @@ def index(request):
         assert built.rebuild(CORPUS) == len(CORPUS)
         yield built
         return
-    built = OpenSearchUnderTest(request.getfixturevalue("opensearch_uri"), f"unit-{uuid.uuid4().hex[:12]}")
+    built = OpenSearchIndex(request.getfixturevalue("opensearch_uri"), f"unit-{uuid.uuid4().hex[:12]}")
     assert built.build(iter(CORPUS), lambda started: []) == len(CORPUS)
     yield built
     built.client.indices.delete(index=f"{built.alias}-*")
