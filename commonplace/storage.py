@@ -20,6 +20,51 @@ from pymongo.errors import BulkWriteError
 _memory_stores = {}  # name -> store, so a memory URI opened again sees the same data
 
 
+def _most_selective_candidates(indexes, filter):  # noqa: A002 - litemongo's name for it
+    """The documents that may match ``filter``: those of the one indexed field whose values in
+    the filter the fewest documents have (litemongo's caller checks each against the whole
+    filter, so any superset of the matches will do).
+
+    litemongo's own planner builds the candidate set of every indexed field in the filter and
+    intersects them, so a field that nearly every document shares costs a set of the whole
+    collection on every query: ``{"user_id": u, "status": "confirmed"}`` on 200,000 registrations
+    made a transcript 15 ms of CPU for its 20 (p50 35 ms at 1x, 130 ms at 100x, concurrency 10).
+    Sizes are summed from the index's entries without building any set."""
+    from litemongo._vendor.mongomock import indexing
+
+    plannable = []
+
+    def gather(conditions):
+        for field, condition in conditions.items():
+            if field == "$and" and isinstance(condition, (list, tuple)):
+                for part in condition:
+                    if isinstance(part, dict):
+                        gather(part)
+            elif field in indexes._fields:
+                keys = indexing.query_keys(condition)
+                if keys is not None:
+                    index = indexes._fields[field]
+                    size = len(index._unkeyed) + sum(len(index._entries.get(key, ())) for key in keys)
+                    plannable.append((size, field, keys))
+
+    if not isinstance(filter, dict) or not filter:
+        return None
+    gather(filter)
+    if not plannable:
+        return None
+    _, field, keys = min(plannable, key=lambda entry: entry[0])
+    return indexes._fields[field].candidates(keys)
+
+
+def _plan_queries_by_their_most_selective_field():
+    """Install ``_most_selective_candidates`` as the embedded store's query planner (litemongo
+    0.2's, where ``CollectionIndexes.candidates`` plans each query; tests/unit/test_storage.py
+    fails should a later litemongo plan elsewhere)."""
+    from litemongo._vendor.mongomock import indexing
+
+    indexing.CollectionIndexes.candidates = _most_selective_candidates
+
+
 def _memory_store():
     from litemongo.stores import ServerStore
 
@@ -59,6 +104,7 @@ def _file_store(path):
 
 def connect(uri):
     """A new client of the store at ``uri``; the caller closes it."""
+    _plan_queries_by_their_most_selective_field()
     parsed = urlparse(uri)
     if parsed.scheme in ("mongodb", "mongodb+srv"):
         import pymongo

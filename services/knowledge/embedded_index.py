@@ -26,7 +26,8 @@ CREATE TABLE artifacts (id INTEGER PRIMARY KEY, artifact_id TEXT UNIQUE, communi
                         status TEXT, shared INTEGER, author TEXT, title TEXT, updated REAL, revision INTEGER);
 CREATE INDEX artifacts_community ON artifacts (community_id, updated);
 CREATE TABLE tags (id INTEGER, tag TEXT);
-CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, kind TEXT, community_id TEXT);
+CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, artifact_id TEXT, kind TEXT, community_id TEXT, score REAL,
+                        updated REAL);
 CREATE INDEX tags_tag ON tags (tag, id);
 CREATE INDEX tags_id ON tags (id);
 """
@@ -116,32 +117,45 @@ class EmbeddedIndex:
         if expression:
             source = "texts JOIN artifacts a ON a.id = texts.rowid"
             where.append("texts MATCH :match")
-            score = "-bm25(texts, {title}, {body}, {tags})".format(**WEIGHTS)
-            snippet = f"snippet(texts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {SNIPPET_TOKENS})"
-            order = "score DESC, a.artifact_id"
+            score = "bm25(texts, {title}, {body}, {tags})".format(**WEIGHTS)  # lower is better
+            order = "score, artifact_id"
         else:
-            source = "artifacts a JOIN texts ON texts.rowid = a.id"
-            score, snippet = "0.0", f"substr(texts.body, 1, {BROWSING_SNIPPET_CHARACTERS})"
-            order = "a.updated DESC, a.artifact_id"
-        condition = " AND ".join(where)
-        rows = self.db.execute(
-            f"SELECT a.artifact_id, a.title, a.kind, a.community_id, a.status, {score} AS score, {snippet}"
-            f" FROM {source} WHERE {condition} ORDER BY {order} LIMIT :limit OFFSET :offset", params).fetchall()
-        items = [{"id": r[0], "title": r[1], "kind": r[2], "community_id": r[3], "status": r[4],
-                  "score": float(f"{r[5]:.6g}"), "snippet": highlighted(r[6])} for r in rows[:limit]]
-        # The match set once into a scratch table (filled and emptied, never created: a schema
-        # change would void every prepared statement), then each facet counted from it. Nothing
-        # yields between these statements, so no other green thread sees the scratch table.
-        self.db.execute(f"INSERT INTO hits SELECT a.id, a.kind, a.community_id FROM {source} WHERE {condition}",
-                        params)
+            source, score, order = "artifacts a", "0.0", "updated DESC, artifact_id"
+        # Every match once into a scratch table (filled and emptied, never created: a schema
+        # change would void every prepared statement) with its rank; the page and each facet
+        # are read from it, and only the page's snippets are made. Nothing yields between these
+        # statements, so no other green thread sees the scratch table.
+        self.db.execute(f"INSERT INTO hits SELECT a.id, a.artifact_id, a.kind, a.community_id, {score}, a.updated"
+                        f" FROM {source} WHERE {' AND '.join(where)}", params)
         try:
+            rows = self.db.execute(f"SELECT id, score FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset",
+                                   params).fetchall()
             facets = {name: self._facet(sql) for name, sql in (
                 ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
                 ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
-                ("tag", "SELECT tag, count(*) FROM tags WHERE id IN (SELECT id FROM hits) GROUP BY tag"))}
+                ("tag", "SELECT t.tag, count(*) FROM hits JOIN tags t ON t.id = hits.id GROUP BY t.tag"))}
         finally:
             self.db.execute("DELETE FROM hits")
+        page = rows[:limit]
+        snippets = self._snippets([rowid for rowid, _ in page], expression)
+        shown = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT id, artifact_id, title, kind, community_id, status FROM artifacts WHERE id IN"
+            f" ({','.join('?' * len(page))})", [rowid for rowid, _ in page])}
+        items = [{"id": shown[rowid][0], "title": shown[rowid][1], "kind": shown[rowid][2],
+                  "community_id": shown[rowid][3], "status": shown[rowid][4],
+                  "score": float(f"{-score:.6g}") if expression else 0.0, "snippet": highlighted(snippets[rowid])}
+                 for rowid, score in page]
         return items, facets, len(rows) > limit
+
+    def _snippets(self, rowids, expression):
+        """rowid: the snippet of each artifact of ``rowids`` (its best passage, or its start)."""
+        marks = ",".join("?" * len(rowids))
+        if expression:
+            return dict(self.db.execute(
+                f"SELECT rowid, snippet(texts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {SNIPPET_TOKENS}) FROM texts"
+                f" WHERE texts MATCH ? AND rowid IN ({marks})", [expression, *rowids]))
+        return dict(self.db.execute(f"SELECT rowid, substr(body, 1, {BROWSING_SNIPPET_CHARACTERS}) FROM texts"
+                                    f" WHERE rowid IN ({marks})", rowids))
 
     def _facet(self, sql):
         """The ``FACET_SIZE`` commonest values, commonest first (then by value), with their counts."""

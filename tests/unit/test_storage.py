@@ -1,5 +1,6 @@
 """Opening stores: the embedded store opens safely when processes start together."""
 import pathlib
+import uuid
 
 import eventlet
 import pytest
@@ -108,3 +109,30 @@ def test_a_migration_runs_until_one_run_has_finished(memory_db):
     once(db, "m", fails_once)
     once(db, "n", lambda: runs.append("n"))
     assert runs == ["m", "m", "n"]
+
+
+def test_the_embedded_store_plans_a_query_by_its_most_selective_indexed_field():
+    """A field every document shares (a status) is not made a set of the whole collection on
+    every query that also names a selective one (a person)."""
+    from litemongo._vendor.mongomock import indexing
+
+    client = connect(f"memory://planner-{uuid.uuid4().hex}")
+    registrations = client["events"]["registrations"]
+    registrations.create_index([("workshop_id", 1), ("status", 1)])
+    registrations.create_index("user_id")
+    registrations.insert_many([{"_id": f"r{n}", "workshop_id": f"w{n % 10}", "user_id": f"u{n % 100}",
+                                "status": "cancelled" if n % 50 == 0 else "confirmed"} for n in range(1000)])
+    indexes = indexing.CollectionIndexes()
+    indexes.set_paths(["workshop_id", "status", "user_id"], ())
+    for document in registrations.find():
+        indexes.add(document["_id"], document)
+    # The candidates are u0's ten (the status is checked on them, not gathered for 980 others)…
+    assert indexes.candidates({"user_id": "u0", "status": "confirmed"}) == {f"r{n}" for n in range(0, 1000, 100)}
+    assert indexes.candidates({"$and": [{"status": "cancelled"}, {"workshop_id": "w0"}]}) == {
+        f"r{n}" for n in range(0, 1000, 50)}  # 20 cancelled, against 100 of w0
+    assert indexes.candidates({"user_id": "nobody", "status": "confirmed"}) == set()
+    # …and a query finds what it always found: the whole filter is checked on the candidates.
+    assert list(registrations.find({"user_id": "u0", "status": "confirmed"})) == []  # u0's are all cancelled
+    assert sorted(r["_id"] for r in registrations.find({"user_id": "u7", "status": "confirmed"})) == sorted(
+        f"r{n}" for n in range(7, 1000, 100))
+    client.close()
