@@ -28,6 +28,8 @@ from services.knowledge.search_contract import (
 log = logging.getLogger(__name__)
 
 BULK_CHUNK = 500
+# Bulk requests (sweeps, rebuilds) may take longer than a search is given.
+BULK_TIMEOUT = 120
 FIELDS = [f"{field}^{weight:g}" for field, weight in WEIGHTS.items()]
 
 # Words as FTS5's unicode61 tokenizer finds them (runs of letters and digits; everything else
@@ -141,8 +143,9 @@ class OpenSearchIndex:
         if not concrete:
             raise SearchUnavailable("the search index is being built: try again in a few seconds")
         meta = self._call(self.client.indices.get_mapping, index=concrete[-1])[concrete[-1]]["mappings"].get("_meta", {})
-        return {"artifacts": self.count(), "built_at": datetime.datetime.fromisoformat(meta["built_at"]),
-                "build_seconds": meta["build_seconds"]}
+        built_at = (datetime.datetime.fromisoformat(meta["built_at"]) if "built_at" in meta
+                    else datetime.datetime.min.replace(tzinfo=datetime.timezone.utc))  # an index not built here
+        return {"artifacts": self.count(), "built_at": built_at, "build_seconds": meta.get("build_seconds")}
 
     def count(self):
         return self._call(self.client.count, index=self.alias)["count"]
@@ -159,8 +162,11 @@ class OpenSearchIndex:
         click (people write at a pace a refresh each can follow; sweeps and rebuilds, in bulk,
         leave it to the index's refresh interval)."""
         try:
+            # require_alias: while the first build runs there is no alias yet, and a write to
+            # its name would otherwise create an index of that name, unmapped, in its place.
             self._call(self.client.index, index=index or self.alias, id=artifact["_id"], body=_document(artifact),
-                       version=external_version(artifact), version_type="external_gte", refresh="true")
+                       version=external_version(artifact), version_type="external_gte", refresh="true",
+                       require_alias="false" if index else "true")
         except ConflictError:
             return False  # the index holds a newer state
         return True
@@ -174,7 +180,9 @@ class OpenSearchIndex:
         count = 0
         try:
             for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=BULK_CHUNK,
-                                                   raise_on_error=False, raise_on_exception=True, max_retries=0):
+                                                   raise_on_error=False, raise_on_exception=True, max_retries=0,
+                                                   request_timeout=BULK_TIMEOUT,
+                                                   require_alias="false" if index else "true"):
                 count += 1
                 failed = item.get("index", {})
                 if not ok and failed.get("status") != 409:
@@ -194,7 +202,7 @@ class OpenSearchIndex:
             count = self.index_all(artifacts, index=name)
             self.index_all(changed_since(started), index=name)
             self._call(self.client.indices.put_settings, index=name, body={"refresh_interval": "1s"})
-            self._call(self.client.indices.refresh, index=name)
+            self._call(self.client.indices.refresh, index=name, request_timeout=BULK_TIMEOUT)
             seconds = round(time.monotonic() - clock, 3)
             self._call(self.client.indices.put_mapping, index=name, body={"_meta": {
                 "built_at": started.isoformat(), "build_seconds": seconds}})
