@@ -26,6 +26,9 @@ from services.knowledge.search_contract import (
 )
 
 log = logging.getLogger(__name__)
+# The client logs every answer but 2xx as a warning: a 404 asked for on purpose (is there an
+# alias yet?) and a 409 (an older state refused) are not. What matters is logged here.
+logging.getLogger("opensearch").setLevel(logging.ERROR)
 
 BULK_CHUNK = 500
 # Bulk requests (sweeps, rebuilds) may take longer than a search is given.
