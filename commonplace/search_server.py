@@ -15,7 +15,6 @@ import hashlib
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,8 @@ import urllib.request
 import zipfile
 
 import requests
+
+from commonplace.wire_server import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VERSION = "2.19.6"
@@ -120,12 +121,6 @@ def installed(say=print):
         os.chmod(path, os.stat(path).st_mode | (0o555 if path.is_dir() else 0o444))
     staging.rename(HOME)
     return HOME
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(run_dir, port, heap=HEAP):

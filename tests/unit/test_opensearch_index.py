@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from commonplace.search_server import free_port
+from commonplace.wire_server import free_port
 from services.knowledge.opensearch_index import OpenSearchIndex, SearchUnavailable
 from tests.unit.test_search_index import CORPUS, EVERYONE, _artifact
 
