@@ -31,6 +31,15 @@ IDEMPOTENCY_PARAMETER = {
                    "retry a 504 with the same key.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
 }
+# What a budgeted answer says of its budget (gateway.rate_limits), stated on the refusal.
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Seconds until a request of this kind is allowed again",
+                    "schema": {"type": "integer", "minimum": 1}},
+    "RateLimit-Policy": {"description": 'The budget, as the IETF httpapi draft writes it: "reads";q=1200;w=60',
+                         "schema": {"type": "string"}},
+    "RateLimit": {"description": 'What is left of it and the seconds until it is full again: "reads";r=0;t=60',
+                  "schema": {"type": "string"}},
+}
 BODY_ERROR_STATUSES = {
     "413": "Body too large", "415": "The body is not application/json",
 }
@@ -129,6 +138,7 @@ def _operation(entrypoint, method_name):
     for status, description in sorted(errors.items()):
         responses.setdefault(status, {
             "description": description, "content": {"application/json": {"schema": "Error"}},
+            **({"headers": RATE_LIMIT_HEADERS} if status == "429" else {}),
         })
     return operation
 
