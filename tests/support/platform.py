@@ -109,8 +109,17 @@ class Platform:
         self.stop(name, signal.SIGKILL)
 
     def stop_all(self):
-        for name in list(self.processes):
-            self.stop(name)
+        """Stop every process at once: each takes seconds to let its workers finish, and one after
+        another they took half a minute a platform."""
+        stopping = [self.processes.pop(name) for name in list(self.processes)]
+        for process in stopping:
+            process.send_signal(signal.SIGTERM)
+        for process in stopping:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def close(self):
         try:
