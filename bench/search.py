@@ -10,6 +10,7 @@ own), search latency at concurrency 10 for typical queries (a word, two words, a
 phrase) and a broad one that matches every artifact, in rounds that alternate the engines, and
 the time from an edit through the gateway to the first search that finds it.
 """
+import datetime
 import random
 import re
 import subprocess
@@ -58,13 +59,16 @@ def _rss_mb(pid):
 
 
 def artifacts(count):
-    """``count`` published artifacts across COMMUNITIES communities (ids filled in later)."""
+    """``count`` published artifacts across COMMUNITIES communities (ids filled in later), written
+    a day ago, as a migration brings them: the sweeps, which look back a minute, leave them to
+    the rebuild that is measured."""
     rng = random.Random(2)
     actor = Actor(user_id=f"{ORG}:owner", organisation=ORG, roles=())
+    written = now() - datetime.timedelta(days=1)
     made = []
     for index in range(count):
         community = {"_id": f"c{index % COMMUNITIES}", "organisation": ORG}
-        artifact, revision, _ = domain.create(community, actor, {"role": "owner"}, _fields(rng, index), now())
+        artifact, revision, _ = domain.create(community, actor, {"role": "owner"}, _fields(rng, index), written)
         made.append(({**artifact, "status": "published", "published_at": artifact["created_at"]},
                      {**revision, "_id": f"{artifact['_id']}:000001"}))
     return made

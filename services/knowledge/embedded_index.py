@@ -77,17 +77,18 @@ class EmbeddedIndex:
         return True
 
     def index_all(self, artifacts):
-        """Index each of ``artifacts`` (a sweep's few)."""
-        for artifact in artifacts:
-            self.index(artifact)
-
-    def rebuild(self, artifacts):
-        """Index every artifact of ``artifacts`` (an iterable over the store); the count."""
-        count, clock = 0, time.monotonic()
+        """Index each of ``artifacts``; the count."""
+        count = 0
         for count, artifact in enumerate(artifacts, 1):
             self.index(artifact)
             if count % 200 == 0:
-                eventlet.sleep(0)  # let the service's other green threads run meanwhile
+                eventlet.sleep(0)  # let the service's other green threads (its RPCs) run meanwhile
+        return count
+
+    def rebuild(self, artifacts):
+        """Index every artifact of ``artifacts`` (an iterable over the store); the count."""
+        clock = time.monotonic()
+        count = self.index_all(artifacts)
         self.built_at, self.build_seconds = now(), round(time.monotonic() - clock, 3)
         return count
 

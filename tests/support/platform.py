@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pymongo
 import requests
@@ -22,6 +23,17 @@ TEST_POSTGRESQL = "COMMONPLACE_TEST_POSTGRESQL"
 # `make test-search` sets it to "opensearch": each platform then searches knowledge on an
 # OpenSearch of its own (commonplace.search_server) instead of each process's embedded index.
 TEST_SEARCH = "COMMONPLACE_TEST_SEARCH"
+
+
+def _end(process, deadline):
+    """Wait for ``process`` to end until ``deadline`` (monotonic), then kill it. Polled: eventlet's
+    green ``wait(timeout)`` raises a ``TimeoutExpired`` of another copy of the subprocess module
+    than the one a test can catch."""
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 class Platform:
@@ -99,11 +111,7 @@ class Platform:
     def stop(self, name, sig=signal.SIGTERM):
         process = self.processes.pop(name)
         process.send_signal(sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _end(process, time.monotonic() + 20)
 
     def kill(self, name):
         self.stop(name, signal.SIGKILL)
@@ -114,12 +122,9 @@ class Platform:
         stopping = [self.processes.pop(name) for name in list(self.processes)]
         for process in stopping:
             process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
         for process in stopping:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _end(process, deadline)
 
     def close(self):
         try:
