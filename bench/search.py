@@ -79,7 +79,9 @@ class Side:
 
     def __init__(self, engine, root, amqp_uri):
         self.engine = engine
-        self.platform = Platform(root, amqp_uri, search=engine, LOG_LEVEL="WARNING",
+        # OpenSearch with the heap its own guide gives a small node (the tests' 256 MB is for a few
+        # hundred artifacts).
+        self.platform = Platform(root, amqp_uri, search=engine, search_heap="1g", LOG_LEVEL="WARNING",
                                  KNOWLEDGE_FRESHNESS_INTERVAL="3600", SEARCH_SWEEP_INTERVAL="30",
                                  RATE_LIMIT_READS="0", RATE_LIMIT_WRITES="0")
         for name in SERVICES:

@@ -180,8 +180,11 @@ def probe(args):
 def reindex(args):
     """Ask every replica of the service to rebuild its search index from the store (the shared
     one is rebuilt by one of them), then wait until one reports an index built since the request."""
+    from nameko.exceptions import RpcTimeout
     from nameko.standalone.events import event_dispatcher
     from nameko.standalone.rpc import ClusterRpcProxy
+
+    from commonplace.errors import ServiceOutage
 
     settings = config.load()
     asked = datetime.datetime.now(datetime.timezone.utc)
@@ -190,7 +193,11 @@ def reindex(args):
     deadline = time.monotonic() + args.wait
     with ClusterRpcProxy(settings, timeout=10) as cluster:
         while time.monotonic() < deadline:
-            status = getattr(cluster, args.service).search_status()
+            try:
+                status = getattr(cluster, args.service).search_status()
+            except (ServiceOutage, RpcTimeout):
+                time.sleep(1)  # busy building, or its engine is: asked again until the deadline
+                continue
             if datetime.datetime.fromisoformat(status["built_at"]) >= asked:
                 kept = "one index, shared by every replica" if status.get("shared") else "each replica rebuilds its own"
                 print(f"{args.service}: search index rebuilt, {status['artifacts']} artifacts "

@@ -177,15 +177,15 @@ class Server:
     temporary folder (which the unprivileged user can reach, as it cannot most test folders),
     removed by ``close``; ``stop`` and ``start`` again (the outage tests) keep its data."""
 
-    def __init__(self, log_path=None):
+    def __init__(self, log_path=None, heap=HEAP):
         self.run_dir = pathlib.Path(tempfile.mkdtemp(prefix="commonplace-search-"))
-        self.log_path = log_path
+        self.log_path, self.heap = log_path, heap
         self.port = free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
         self.process = None
 
     def start(self):
-        command, environment = prepare(self.run_dir, self.port)
+        command, environment = prepare(self.run_dir, self.port, self.heap)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
         try:
@@ -211,9 +211,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(log_path=None):
+def running(log_path=None, heap=HEAP):
     """An OpenSearch of its own until the block ends; yields the ``Server`` (its ``uri``)."""
-    server = Server(log_path)
+    server = Server(log_path, heap)
     try:
         server.start()
         yield server

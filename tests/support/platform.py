@@ -40,14 +40,14 @@ class Platform:
     """Starts and stops service processes on one store and broker, and calls the gateway.
     ``close()`` stops them all, and the store's server if it has one."""
 
-    def __init__(self, root, amqp_uri, store=None, search=None, **env):
+    def __init__(self, root, amqp_uri, store=None, search=None, search_heap="256m", **env):
         self.root = root
         self.port, self.web_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.web = f"http://127.0.0.1:{self.web_port}"  # the web app
         self._owned = contextlib.ExitStack()
         self.store_uri = self._store(root, store or os.environ.get(TEST_STORE, "embedded"))
-        self.search_server = self._search_server(root, search or os.environ.get(TEST_SEARCH, "embedded"))
+        self.search_server = self._search_server(root, search or os.environ.get(TEST_SEARCH, "embedded"), search_heap)
         search = {"SEARCH_URI": self.search_server.uri} if self.search_server else {}
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri, "STORE_URI": self.store_uri,
@@ -83,13 +83,13 @@ class Platform:
             return uri
         return f"file://{root}/store"
 
-    def _search_server(self, root, kind):
+    def _search_server(self, root, kind, heap):
         """An OpenSearch of the platform's own for "opensearch"; None for "embedded"."""
         if kind != "opensearch":
             return None
         from commonplace import search_server
 
-        return self._owned.enter_context(search_server.running(root / "opensearch.log"))
+        return self._owned.enter_context(search_server.running(root / "opensearch.log", heap))
 
     def start(self, name, replica=None, **env):
         """Start service ``name``; ``replica`` names a further process of it (its key here)."""
