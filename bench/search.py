@@ -198,7 +198,10 @@ def run(amqp_uri, root, sizes=SIZES):
                     folder = root / f"search-{engine}-{size}"
                     folder.mkdir()
                     sides.append(Side(engine, folder, uri))
-                results.update(measure(sides, size))
+                measured = measure(sides, size)
+                for name, figures in measured.items():  # as they come: the whole run takes a while
+                    print(name, figures, flush=True)
+                results.update(measured)
             finally:
                 for side in sides:
                     side.close()

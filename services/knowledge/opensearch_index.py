@@ -134,9 +134,9 @@ class OpenSearchIndex:
     def exists(self):
         return self._call(self.client.indices.exists_alias, name=self.alias)
 
-    def _concrete(self):
+    def _concrete(self, **options):
         try:
-            return sorted(self._call(self.client.indices.get_alias, name=self.alias))
+            return sorted(self._call(self.client.indices.get_alias, name=self.alias, **options))
         except NotFoundError:
             return []
 
@@ -199,25 +199,27 @@ class OpenSearchIndex:
         ``changed_since(started)`` (a datetime) returns, then put it behind the alias; the count."""
         started, clock = now(), time.monotonic()
         name = f"{self.alias}-{started.strftime('%Y%m%d%H%M%S%f')}"
+        # Every step of a build may wait as a bulk request does: the cluster is busy with it.
+        slow = {"request_timeout": BULK_TIMEOUT}
         self._call(self.client.indices.create, index=name, body={
-            "settings": {**SETTINGS, "refresh_interval": "-1"}, "mappings": MAPPINGS})
+            "settings": {**SETTINGS, "refresh_interval": "-1"}, "mappings": MAPPINGS}, **slow)
         try:
             count = self.index_all(artifacts, index=name)
             self.index_all(changed_since(started), index=name)
-            self._call(self.client.indices.put_settings, index=name, body={"refresh_interval": "1s"})
-            self._call(self.client.indices.refresh, index=name, request_timeout=BULK_TIMEOUT)
+            self._call(self.client.indices.put_settings, index=name, body={"refresh_interval": "1s"}, **slow)
+            self._call(self.client.indices.refresh, index=name, **slow)
             seconds = round(time.monotonic() - clock, 3)
             self._call(self.client.indices.put_mapping, index=name, body={"_meta": {
-                "built_at": started.isoformat(), "build_seconds": seconds}})
-            old = self._concrete()
+                "built_at": started.isoformat(), "build_seconds": seconds}}, **slow)
+            old = self._concrete(**slow)
             self._call(self.client.indices.update_aliases, body={"actions": [
                 *({"remove": {"index": index, "alias": self.alias}} for index in old),
-                {"add": {"index": name, "alias": self.alias}}]})
+                {"add": {"index": name, "alias": self.alias}}]}, **slow)
         except Exception:
-            self.client.indices.delete(index=name, ignore_unavailable=True)
+            self.client.indices.delete(index=name, ignore_unavailable=True, **slow)
             raise
         for index in old:
-            self.client.indices.delete(index=index, ignore_unavailable=True)
+            self.client.indices.delete(index=index, ignore_unavailable=True, **slow)
         log.info("search index %s built: %d artifacts in %.1f s", name, count, seconds)
         return count
 
