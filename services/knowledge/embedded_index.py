@@ -6,9 +6,12 @@ is, never from an event's data, and only over an older entry, so events, sweeps 
 may interleave in any order. The index holds no permissions: ``search`` takes what the caller
 may see and filters by it, so a change of visibility or role applies at once.
 """
+import heapq
 import json
 import sqlite3
 import time
+from collections import Counter
+from itertools import chain
 
 import eventlet
 
@@ -26,8 +29,6 @@ CREATE TABLE artifacts (id INTEGER PRIMARY KEY, artifact_id TEXT UNIQUE, communi
                         status TEXT, shared INTEGER, author TEXT, title TEXT, updated REAL, revision INTEGER);
 CREATE INDEX artifacts_community ON artifacts (community_id, updated);
 CREATE TABLE tags (id INTEGER, tag TEXT);
-CREATE TEMP TABLE hits (id INTEGER PRIMARY KEY, artifact_id TEXT, kind TEXT, community_id TEXT, score REAL,
-                        updated REAL);
 CREATE INDEX tags_tag ON tags (tag, id);
 CREATE INDEX tags_id ON tags (id);
 """
@@ -38,12 +39,18 @@ def match_expression(q):
     return " ".join('"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in terms(q))
 
 
+def _commonest(counted):
+    """The ``FACET_SIZE`` commonest values, commonest first (then by value), with their counts."""
+    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE])
+
+
 class EmbeddedIndex:
     shared = False  # each process keeps its own
 
     def __init__(self):
         self.db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.db.executescript(_SCHEMA)
+        self.tags_of = {}  # rowid: the artifact's tags, for the facet
         self.built_at, self.build_seconds = None, None
 
     def count(self):
@@ -65,6 +72,7 @@ class EmbeddedIndex:
                 self.db.execute("DELETE FROM texts WHERE rowid = ?", (row[0],))
                 self.db.execute("DELETE FROM tags WHERE id = ?", (row[0],))
                 self.db.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
+                del self.tags_of[row[0]]
             cursor = self.db.execute(
                 "INSERT INTO artifacts (artifact_id, community_id, kind, status, shared, author, title, updated,"
                 " revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -74,6 +82,7 @@ class EmbeddedIndex:
             self.db.execute("INSERT INTO texts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
                             (rowid, kept["title"], kept["body"], " ".join(kept["tags"])))
             self.db.executemany("INSERT INTO tags (id, tag) VALUES (?, ?)", [(rowid, tag) for tag in kept["tags"]])
+            self.tags_of[rowid] = tuple(kept["tags"])
         return True
 
     def index_all(self, artifacts):
@@ -106,8 +115,7 @@ class EmbeddedIndex:
                  " OR a.community_id IN (SELECT value FROM json_each(:managed))"
                  " OR (a.author = :user AND a.community_id IN (SELECT value FROM json_each(:member))))"]
         params = {"visible": json.dumps(sorted(seen["visible"])), "managed": json.dumps(sorted(seen["managed"])),
-                  "member": json.dumps(sorted(seen["member"])), "user": seen["user_id"],
-                  "match": expression, "limit": limit + 1, "offset": offset}
+                  "member": json.dumps(sorted(seen["member"])), "user": seen["user_id"], "match": expression}
         for column, value in (("community_id", community), ("kind", kind), ("status", status), ("author", author)):
             if value:
                 where.append(f"a.{column} = :{column}")
@@ -118,35 +126,28 @@ class EmbeddedIndex:
         if expression:
             source = "texts JOIN artifacts a ON a.id = texts.rowid"
             where.append("texts MATCH :match")
-            score = "bm25(texts, {title}, {body}, {tags})".format(**WEIGHTS)  # lower is better
-            order = "score, artifact_id"
+            rank = "bm25(texts, {title}, {body}, {tags})".format(**WEIGHTS)  # lower is better
         else:
-            source, score, order = "artifacts a", "0.0", "updated DESC, artifact_id"
-        # Every match once into a scratch table (filled and emptied, never created: a schema
-        # change would void every prepared statement) with its rank; the page and each facet
-        # are read from it, and only the page's snippets are made. Nothing yields between these
-        # statements, so no other green thread sees the scratch table.
-        self.db.execute(f"INSERT INTO hits SELECT a.id, a.artifact_id, a.kind, a.community_id, {score}, a.updated"
-                        f" FROM {source} WHERE {' AND '.join(where)}", params)
-        try:
-            rows = self.db.execute(f"SELECT id, score FROM hits ORDER BY {order} LIMIT :limit OFFSET :offset",
-                                   params).fetchall()
-            facets = {name: self._facet(sql) for name, sql in (
-                ("kind", "SELECT kind, count(*) FROM hits GROUP BY kind"),
-                ("community", "SELECT community_id, count(*) FROM hits GROUP BY community_id"),
-                ("tag", "SELECT t.tag, count(*) FROM hits JOIN tags t ON t.id = hits.id GROUP BY t.tag"))}
-        finally:
-            self.db.execute("DELETE FROM hits")
-        page = rows[:limit]
-        snippets = self._snippets([rowid for rowid, _ in page], expression)
+            source, rank = "artifacts a", "-a.updated"  # newest first
+        # Every match once, with its rank; the page is taken and the facets are counted here (a
+        # tag count in SQL cost 3.5 ms of the 8 of a search matching 1,700 of 10,000 artifacts),
+        # and only the page's snippets are made.
+        matched = self.db.execute(f"SELECT a.id, a.artifact_id, a.kind, a.community_id, {rank}"
+                                  f" FROM {source} WHERE {' AND '.join(where)}", params).fetchall()
+        ranked = heapq.nsmallest(offset + limit + 1, matched, key=lambda row: (row[4], row[1]))[offset:]
+        facets = {"kind": _commonest(Counter(row[2] for row in matched)),
+                  "community": _commonest(Counter(row[3] for row in matched)),
+                  "tag": _commonest(Counter(chain.from_iterable(self.tags_of[row[0]] for row in matched)))}
+        page = ranked[:limit]
+        snippets = self._snippets([row[0] for row in page], expression)
         shown = {r[0]: r[1:] for r in self.db.execute(
-            "SELECT id, artifact_id, title, kind, community_id, status FROM artifacts WHERE id IN"
-            f" ({','.join('?' * len(page))})", [rowid for rowid, _ in page])}
-        items = [{"id": shown[rowid][0], "title": shown[rowid][1], "kind": shown[rowid][2],
-                  "community_id": shown[rowid][3], "status": shown[rowid][4],
-                  "score": float(f"{-score:.6g}") if expression else 0.0, "snippet": highlighted(snippets[rowid])}
-                 for rowid, score in page]
-        return items, facets, len(rows) > limit
+            f"SELECT id, title, status FROM artifacts WHERE id IN ({','.join('?' * len(page))})",
+            [row[0] for row in page])}
+        items = [{"id": artifact_id, "title": shown[rowid][0], "kind": kind, "community_id": community_id,
+                  "status": shown[rowid][1], "score": float(f"{-rank:.6g}") if expression else 0.0,
+                  "snippet": highlighted(snippets[rowid])}
+                 for rowid, artifact_id, kind, community_id, rank in page]
+        return items, facets, len(ranked) > limit
 
     def _snippets(self, rowids, expression):
         """rowid: the snippet of each artifact of ``rowids`` (its best passage, or its start)."""
@@ -158,6 +159,3 @@ class EmbeddedIndex:
         return dict(self.db.execute(f"SELECT rowid, substr(body, 1, {BROWSING_SNIPPET_CHARACTERS}) FROM texts"
                                     f" WHERE rowid IN ({marks})", rowids))
 
-    def _facet(self, sql):
-        """The ``FACET_SIZE`` commonest values, commonest first (then by value), with their counts."""
-        return dict(self.db.execute(f"{sql} ORDER BY count(*) DESC, 1 LIMIT {FACET_SIZE}").fetchall())
