@@ -346,3 +346,20 @@ def test_a_communitys_standards_are_listed_by_themselves(make):
     listed = make(CAT).list_artifacts(community_id="c1", query={"standard": "true"})["items"]
     assert [a["id"] for a in listed] == [standard["id"]] and listed[0]["standard"]["topic"] == "Capacity"
     assert {a["id"] for a in make(CAT).list_artifacts(community_id="c1", query={})["items"]} == {standard["id"], other["id"]}
+
+
+def test_a_search_sweep_finds_what_changed_since_it_by_the_minute_and_nothing_older(make):
+    written = _artifact(make)
+    edited = _artifact(make, title="Onboarding")
+    make(BOB).edit_artifact(artifact_id=edited["id"], fields={
+        "title": "Onboarding, again", "body": "Pair.", "tags": [], "summary": "s", "base_revision": 1})
+    repository = make.repository
+    stored = {a["_id"]: a for a in repository.all_artifacts()}
+    assert all(a["updated_minute"] == a["updated_at"].strftime("%Y-%m-%dT%H:%M") for a in stored.values())
+    just_before = stored[edited["id"]]["updated_at"] - datetime.timedelta(microseconds=1)
+    assert [a["_id"] for a in repository.artifacts_changed_since(just_before)] == [edited["id"]]
+    a_minute_ago = stored[written["id"]]["updated_at"] - datetime.timedelta(minutes=1)
+    assert {a["_id"] for a in repository.artifacts_changed_since(a_minute_ago)} == {written["id"], edited["id"]}
+    # Looking back further than a day asks by time, not by minute: the same answer.
+    assert {a["_id"] for a in repository.artifacts_changed_since(a_minute_ago - datetime.timedelta(days=2))} == {
+        written["id"], edited["id"]}
