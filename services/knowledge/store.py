@@ -249,8 +249,12 @@ class KnowledgeRepository:
     # what the search index reads
 
     def all_artifacts(self, batch=1000):
-        """Every artifact, in batches (for rebuilding the index)."""
-        return (strip_outbox(d) for d in self.artifacts.find({}).batch_size(batch))
+        """Every artifact, ``batch`` at a time (for building a search index): their ids first,
+        then each batch by id. The embedded store reads a whole result into memory, so one
+        find of every artifact held them all at once (700 MB at 100,000)."""
+        ids = [d["_id"] for d in self.artifacts.find({}, {"_id": 1})]
+        for start in range(0, len(ids), batch):
+            yield from (strip_outbox(d) for d in self.artifacts.find({"_id": {"$in": ids[start:start + batch]}}))
 
     def artifacts_changed_since(self, at):
         """The artifacts changed at or after ``at``: asked by the minutes of their change where
