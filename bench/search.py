@@ -137,8 +137,19 @@ class Side:
         return f"{self.platform.base}/v1/search?" + urllib.parse.urlencode({"q": q})
 
     def found(self, q):
-        response = requests.get(self.search_url(q), headers={"Authorization": f"Bearer {self.owner}"}, timeout=30)
-        return response.json() if response.status_code == 200 else None
+        """The search's answer, asked again while it is not a 200 (a search right after a load of
+        broad ones may wait out a timeout); fails after a minute, saying the last answer."""
+        last = []
+
+        def asked():
+            response = requests.get(self.search_url(q), headers={"Authorization": f"Bearer {self.owner}"}, timeout=30)
+            last[:] = [f"{response.status_code} {response.text[:300]}"]
+            return response.json() if response.status_code == 200 else None
+
+        try:
+            return until(asked, 60, 0.5, what=f"{self.engine} answering {q!r}")
+        except AssertionError:
+            raise RuntimeError(f"{self.engine} did not answer {q!r}: {last[0]}") from None
 
     def edit_to_found(self, made):
         """Seconds from each of EDITS edits' answer to the first search that finds the new word."""
@@ -156,7 +167,7 @@ class Side:
             if edited.status_code != 200:
                 raise RuntimeError(f"edit failed: {edited.text}")
             answered = time.perf_counter()
-            while not (self.found(word) or {}).get("items"):
+            while not self.found(word)["items"]:
                 if time.perf_counter() - answered > 120:
                     raise RuntimeError(f"{self.engine}: an edit was not found within 120 s")
                 time.sleep(0.01)
@@ -170,13 +181,20 @@ class Side:
 
 
 def measure(sides, size):
+    """Each figure at ``size``, printed as it is measured (the whole run takes a while, and a
+    failure late in it keeps what came before)."""
     results = {}
+
+    def measured(name, figures):
+        print(name, figures, flush=True)
+        results[name] = figures
+
     made = artifacts(size)
     for side in sides:
         side.seed(made)
         built = side.rebuild()
         side.warm(made)
-        results[f"search_{side.engine}_{size}_build"] = {**built, **side.memory()}
+        measured(f"search_{side.engine}_{size}_build", {**built, **side.memory()})
     if wrk_available():
         runs = {(side.engine, name): [] for side in sides for name in QUERIES}
         headers = lambda side: (f"Authorization: Bearer {side.owner}",)  # noqa: E731
@@ -190,10 +208,10 @@ def measure(sides, size):
         for (engine, name), rounds in runs.items():
             side = next(s for s in sides if s.engine == engine)
             found = side.found(QUERIES[name])
-            results[f"search_{engine}_{size}_{name.removeprefix('search_')}"] = {
-                **combine(rounds), "client": "wrk", "matches_counted": sum(found["facets"]["kind"].values())}
+            measured(f"search_{engine}_{size}_{name.removeprefix('search_')}", {
+                **combine(rounds), "client": "wrk", "matches_counted": sum(found["facets"]["kind"].values())})
     for side in sides:
-        results[f"search_{side.engine}_{size}_edit_to_found"] = side.edit_to_found(made)
+        measured(f"search_{side.engine}_{size}_edit_to_found", side.edit_to_found(made))
     return results
 
 
@@ -208,10 +226,7 @@ def run(amqp_uri, root, sizes=SIZES):
                     folder = root / f"search-{engine}-{size}"
                     folder.mkdir()
                     sides.append(Side(engine, folder, uri))
-                measured = measure(sides, size)
-                for name, figures in measured.items():  # as they come: the whole run takes a while
-                    print(name, figures, flush=True)
-                results.update(measured)
+                results.update(measure(sides, size))
             finally:
                 for side in sides:
                     side.close()

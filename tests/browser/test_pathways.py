@@ -3,8 +3,7 @@ refused line first), a member enrols and reads its artifact, and sees their prog
 is checked with axe-core."""
 import uuid
 
-from tests.support.api import create_community, member_of
-from tests.support.polling import until
+from tests.support.api import create_community, member_of, new_artifact
 
 
 def test_make_a_pathway_enrol_and_read_its_step(browser, platform, acme):
@@ -12,11 +11,7 @@ def test_make_a_pathway_enrol_and_read_its_step(browser, platform, acme):
     community = create_community(platform, olga, name=f"Learn {uuid.uuid4().hex[:6]}", join_policy="open")
     member_of(platform, community["id"], acme.user("ann"))
     platform.call("PATCH", f"/v1/communities/{community['id']}", olga, {"knowledge_review": "none"})
-    artifact = until(lambda: [r for r in [platform.call("POST", f"/v1/communities/{community['id']}/artifacts", olga, {
-        "kind": "guide", "title": "Incident basics", "body": "Stay calm."})] if r.status_code == 201],
-        what="the artifact")[0].json()
-    until(lambda: platform.call("POST", f"/v1/artifacts/{artifact['id']}/publish", olga).status_code == 200,
-          what="the artifact published")
+    artifact = new_artifact(platform, olga, community["id"], title="Incident basics", body="Stay calm.")
 
     browser.sign_in(acme, "olga").open(f"/communities/{community['id']}")
     browser.press("Make a pathway").accessible()

@@ -6,22 +6,12 @@ import csv
 import datetime
 import io
 
-from tests.support.api import create_community, member_of, schedule
+from tests.support.api import create_community, member_of, new_artifact, schedule
 from tests.support.polling import until
 
 
 def _progress(platform, token, pathway_id):
     return platform.call("GET", f"/v1/pathways/{pathway_id}/progress", token).json()
-
-
-def _artifact(platform, token, community_id, publish=True, **fields):
-    body = {"kind": "guide", "title": "Capacity basics", "body": "Measure first.", **fields}
-    created = until(lambda: [r for r in [platform.call("POST", f"/v1/communities/{community_id}/artifacts", token, body)]
-                             if r.status_code == 201], what="the knowledge service knowing the community")[0].json()
-    if publish and body["kind"] != "question":  # once the knowledge copy has the community's review setting
-        until(lambda: platform.call("POST", f"/v1/artifacts/{created['id']}/publish", token).status_code == 200,
-              what="the artifact published")
-    return created
 
 
 def test_a_pathway_from_enrolment_to_credits_on_the_transcript(platform, acme):
@@ -30,7 +20,7 @@ def test_a_pathway_from_enrolment_to_credits_on_the_transcript(platform, acme):
     member_of(platform, community["id"], bob)
     member_of(platform, community["id"], cat)
     platform.call("PATCH", f"/v1/communities/{community['id']}", ann, {"knowledge_review": "none"})
-    artifact = _artifact(platform, ann, community["id"])
+    artifact = new_artifact(platform, ann, community["id"])
     workshop = schedule(platform, ann, community["id"], capacity=5, credits=1.5,
                         starts_in=datetime.timedelta(seconds=3), hours=1)
     assert platform.call("POST", f"/v1/workshops/{workshop['id']}/registrations", bob).status_code == 201
@@ -61,7 +51,7 @@ def test_a_pathway_from_enrolment_to_credits_on_the_transcript(platform, acme):
     until(lambda: _progress(platform, bob, pathway_id)["steps_done"] == 2, 20, what="attendance counting")
     assert _progress(platform, bob, pathway_id)["groups"][0]["done"]
 
-    question = _artifact(platform, cat, community["id"], kind="question", title="How much headroom?",
+    question = new_artifact(platform, cat, community["id"], kind="question", title="How much headroom?",
                          body="For paging spikes.", tags=["capacity"])
     answer = platform.call("POST", f"/v1/artifacts/{question['id']}/answers", bob, {"body": "Keep 30 %."}).json()
     assert platform.call("POST", f"/v1/answers/{answer['id']}/accept", cat).status_code == 200
@@ -97,7 +87,7 @@ def test_a_major_revision_asks_learners_to_read_again(platform, acme):
     community = create_community(platform, ann, join_policy="open")
     member_of(platform, community["id"], dan)
     platform.call("PATCH", f"/v1/communities/{community['id']}", ann, {"knowledge_review": "none"})
-    artifact = _artifact(platform, ann, community["id"], title="Runbook basics")
+    artifact = new_artifact(platform, ann, community["id"], title="Runbook basics")
     created = until(lambda: [r for r in [platform.call("POST", f"/v1/communities/{community['id']}/pathways", ann, {
         "title": "Runbooks", "credits": 1, "groups": [{"title": "Read", "rule": "all", "steps": [
             {"kind": "artifact", "artifact_id": artifact["id"]}, {"kind": "answer", "tag": "runbooks"}]}]})]
@@ -118,7 +108,7 @@ def test_bad_pathways_get_4xx_and_change_nothing(platform, acme, globex):
     ann = acme.user("ann")
     community = create_community(platform, ann)
     other = create_community(platform, ann)
-    foreign = _artifact(platform, ann, other["id"], publish=False, title="Elsewhere")
+    foreign = new_artifact(platform, ann, other["id"], publish=False, title="Elsewhere")
     path = f"/v1/communities/{community['id']}/pathways"
     until(lambda: platform.call("GET", path, ann).status_code == 200, what="the learning copy")
     good = {"title": "P", "credits": 1, "groups": [{"title": "G", "rule": "all", "steps": [{"kind": "answer", "tag": "x"}]}]}

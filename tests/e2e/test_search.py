@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.support.api import Org, create_community, member_of
+from tests.support.api import Org, create_community, member_of, new_artifact
 from tests.support.platform import TEST_STORE, running_platform
 from tests.support.polling import until
 
@@ -43,16 +43,7 @@ def world(platform):
     platform.call("PATCH", f"/v1/communities/{guild['id']}", ann, {"knowledge_review": "none"})
     ids = {}
     for kind, title, body, tags in CORPUS:
-        def published():
-            created = platform.call("POST", f"/v1/communities/{guild['id']}/artifacts", bob,
-                                    {"kind": kind, "title": title, "body": body, "tags": tags})
-            if created.status_code != 201:
-                return None  # the copy of bob's membership may lag
-            path = f"/v1/artifacts/{created.json()['id']}"
-            until(lambda: platform.call("POST", f"{path}/publish", bob).status_code == 200,
-                  what="knowledge learning the review setting")
-            return created.json()["id"]
-        ids[title] = until(published, what="an artifact published")
+        ids[title] = new_artifact(platform, bob, guild["id"], kind=kind, title=title, body=body, tags=tags)["id"]
     draft = platform.call("POST", f"/v1/communities/{guild['id']}/artifacts", bob,
                           {"kind": "guide", "title": "Capacity draft", "body": "Unfinished."}).json()
     return {"acme": acme, "partner": partner, "globex": globex, "guild": guild, "ids": ids, "draft": draft["id"]}
@@ -143,11 +134,7 @@ def test_a_private_communitys_knowledge_is_found_by_its_members_only(platform, w
     ann, dan = acme.user("ann"), acme.user("dan")
     private = create_community(platform, ann, visibility="private")
     platform.call("PATCH", f"/v1/communities/{private['id']}", ann, {"knowledge_review": "none"})
-    created = until(lambda: [r for r in [platform.call("POST", f"/v1/communities/{private['id']}/artifacts", ann, {
-        "kind": "guide", "title": "Xylophone tuning", "body": "Private notes."})] if r.status_code == 201],
-        what="knowledge learning of the private community")[0].json()
-    until(lambda: platform.call("POST", f"/v1/artifacts/{created['id']}/publish", ann).status_code == 200,
-          what="published")
+    created = new_artifact(platform, ann, private["id"], title="Xylophone tuning", body="Private notes.")
     until(lambda: _ids(_search(platform, ann, q="xylophone")) == [created["id"]], what="indexed")
     assert _search(platform, dan, q="xylophone") == {"items": [], "facets": {"kind": {}, "community": {}, "tag": {}},
                                                       "next_cursor": None}

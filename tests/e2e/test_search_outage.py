@@ -4,7 +4,7 @@ meanwhile is found once OpenSearch answers again. This platform always searches 
 OpenSearch of its own (`make test-search` runs it; select it alone with ``-m opensearch``)."""
 import pytest
 
-from tests.support.api import Org, create_community
+from tests.support.api import Org, create_community, new_artifact
 from tests.support.platform import running_platform
 from tests.support.polling import until
 
@@ -29,12 +29,7 @@ def test_search_down_answers_503_at_once_the_rest_works_and_nothing_is_lost(plat
     platform.call("PATCH", f"/v1/communities/{community['id']}", ann, {"knowledge_review": "none"})
 
     def write(title, body):
-        created = until(lambda: [r for r in [platform.call(
-            "POST", f"/v1/communities/{community['id']}/artifacts", ann,
-            {"kind": "guide", "title": title, "body": body})] if r.status_code == 201],
-            what="knowledge learning of the community")[0].json()
-        assert platform.call("POST", f"/v1/artifacts/{created['id']}/publish", ann).status_code == 200
-        return created
+        return new_artifact(platform, ann, community["id"], title=title, body=body)
 
     before = write("Capacity planning", "How we size teams.")
     until(lambda: _found(platform, ann, "capacity") == [before["id"]], what="indexed")

@@ -46,6 +46,19 @@ def first_accepted(call, accept, timeout=10):
     return until(accepted, timeout, what="an accepted response")[0]
 
 
+def new_artifact(platform, token, community_id, publish=True, **fields):
+    """A new artifact of the community (a guide unless ``fields`` say otherwise), published unless
+    ``publish`` is false or it is a question: each step retried while knowledge's copies of the
+    membership and of the community's review setting catch up."""
+    body = {"kind": "guide", "title": "Capacity basics", "body": "Measure first.", **fields}
+    created = first_accepted(lambda: platform.call("POST", f"/v1/communities/{community_id}/artifacts", token, body),
+                             lambda response: response.status_code == 201).json()
+    if publish and body["kind"] != "question":
+        first_accepted(lambda: platform.call("POST", f"/v1/artifacts/{created['id']}/publish", token),
+                       lambda response: response.status_code == 200)
+    return created
+
+
 # workshops
 
 def in_future(**delta):
