@@ -220,6 +220,9 @@ def main(argv=None):
     parser.add_argument("--scale-factors", default=",".join(map(str, scale.FACTORS)),
                         help="data sizes of the growth run, as multiples of the 1x data")
     parser.add_argument("--no-curves", action="store_true", help="leave the concurrency curves out")
+    parser.add_argument("--no-catch-up", action="store_true",
+                        help="leave the catch-up figures out of the growth run (at 30x and more on the embedded "
+                             "store they take longer than the requests)")
     args = parser.parse_args(argv)
     amqp_uri = config.load()["AMQP_URI"]
     # A vhost of its own where one can be made: no other running service may take its calls.
@@ -231,7 +234,8 @@ def main(argv=None):
             results.update(outbox.run(amqp_uri))
         if args.only in (None, "scale"):
             results.update(scale.run(amqp_uri, args.scale_stores.split(","),
-                                     [int(f) for f in args.scale_factors.split(",")], not args.no_curves))
+                                     [int(f) for f in args.scale_factors.split(",")], not args.no_curves,
+                                     not args.no_catch_up))
         if args.only in (None, "search"):
             results.update(search.run(amqp_uri, root, [int(n) for n in args.search_sizes.split(",")]))
         floor = Floor(amqp_uri, root) if args.only in (None, "reads") else None

@@ -264,8 +264,14 @@ def catch_up_figures(store_uri):
         client.close()
 
 
-def growth(amqp_uri, stores=STORES, factors=FACTORS):
+def growth(amqp_uri, stores=STORES, factors=FACTORS, catch_ups=True):
+    """Each figure printed as it is measured: 100x takes a while, and a failure keeps what came before."""
     results = {}
+
+    def measured(name, figures):
+        print(name, figures, flush=True)
+        results[name] = figures
+
     for store in stores:
         for factor in [f for f in factors if f <= LARGEST.get(store, f)]:
             with tempfile.TemporaryDirectory() as directory:
@@ -274,15 +280,15 @@ def growth(amqp_uri, stores=STORES, factors=FACTORS):
                     began = datetime.datetime.now()
                     seeded = seed(platform.store_uri, factor, REQUESTS)
                     seeding = (datetime.datetime.now() - began).total_seconds()
-                    for case, figures in catch_up_figures(platform.store_uri).items():
-                        results[f"catch_up_{store}_{factor}x_{case}"] = {**figures, "per_second": figures["read"]
-                                                                         / max(figures["seconds"], 1e-9)}
+                    for case, figures in (catch_up_figures(platform.store_uri) if catch_ups else {}).items():
+                        measured(f"catch_up_{store}_{factor}x_{case}",
+                                 {**figures, "per_second": figures["read"] / max(figures["seconds"], 1e-9)})
                     run_services(platform)
                     for name, request in growth_requests(platform, seeded).items():
                         if name != "register":
                             closed_loop(request, WARM_UP, CONCURRENCY)
-                        results[f"scale_{store}_{factor}x_{name}"] = {
-                            **closed_loop(request, REQUESTS, CONCURRENCY), "seeded_seconds": seeding}
+                        measured(f"scale_{store}_{factor}x_{name}",
+                                 {**closed_loop(request, REQUESTS, CONCURRENCY), "seeded_seconds": seeding})
                 finally:
                     platform.close()
     return results
@@ -342,5 +348,5 @@ def growth_ratios(results):
     return ratios
 
 
-def run(amqp_uri, stores=STORES, factors=FACTORS, curves=True):
-    return {**growth(amqp_uri, stores, factors), **(concurrency(amqp_uri) if curves else {})}
+def run(amqp_uri, stores=STORES, factors=FACTORS, curves=True, catch_ups=True):
+    return {**growth(amqp_uri, stores, factors, catch_ups), **(concurrency(amqp_uri) if curves else {})}
