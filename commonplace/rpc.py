@@ -32,7 +32,7 @@ from nameko.constants import (
 )
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.extensions import SharedExtension
-from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
+from nameko.rpc import MethodProxy, ReplyListener, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
 from commonplace import idempotency
 from commonplace.broker import LOST, settled
@@ -139,10 +139,23 @@ class DeadlineProxy:
         return call
 
 
+class SettledReplyListener(ReplyListener):
+    """nameko's reply listener, its ack settled: nameko forgives an ack only amqp's own
+    connection error, so a reply arriving as the broker went (a reset socket) killed the whole
+    container, and the gateway answered 500 to everything after it."""
+
+    def handle_message(self, body, message):
+        settled(partial(self.queue_consumer.ack_message, message), "an RPC reply was taken", log)
+        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if waiting is not None:
+            waiting.send(body)
+
+
 class ServiceRpc(RpcProxy):
     """``RpcProxy`` whose calls have a deadline (``RPC_TIMEOUT``, or ``timeout=`` here, or a
     ``share`` of ``RPC_TIMEOUT`` for a call made within a request that has the whole of it)."""
 
+    rpc_reply_listener = SettledReplyListener()
     presence = ServicePresence()
 
     def __init__(self, target_service, timeout=None, share=1.0, **options):
