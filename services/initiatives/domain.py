@@ -116,6 +116,15 @@ def change(initiative, community, actor, membership, data, now):
     return data, [initiative_event("initiative.updated", after, {"changed": changed, "updated_by": actor.user_id})]
 
 
+# The moves asked for by name alone (completing and abandoning each have a route of their own).
+PLAIN_MOVES = ("start", "pause", "resume")
+
+
+def require_plain_move(action):
+    if action not in PLAIN_MOVES:
+        raise NotFound("no such action")
+
+
 def move(initiative, community, actor, membership, action, now, **done):
     """(changes, events) of ``action`` (start, pause, resume, complete, abandon) by a steward.
     ``done`` is what completing or abandoning records (``completion`` or ``abandon_reason``)."""

@@ -107,8 +107,7 @@ class InitiativesService(HealthCheck, FollowsMembership):
     def move_initiative(self, initiative_id, action):
         """start, pause or resume."""
         actor, initiative, community, membership = self._at_initiative(initiative_id)
-        if action not in ("start", "pause", "resume"):
-            raise NotFound("no such action")
+        domain.require_plain_move(action)
         return self._change(initiative, domain.move(initiative, community, actor, membership, action, now()), actor)
 
     @rpc
@@ -277,14 +276,11 @@ class InitiativesService(HealthCheck, FollowsMembership):
         decision closing within a day; stewards, of a decision whose review day has come. Each
         once: every change is conditional on what was read, so replicas never double one."""
         at = now()
-        today = at.date().isoformat()
-        for decision in self.store.decisions_where({"status": "open", "closes_at": {"$lte": at}}):
+        for decision in self.store.decisions_past_their_time(at):
             self._on_decision(decision, {"status": "open"}, lambda d, i: domain.close(d, i, self.store.ballots_of(d["_id"])))
-        for decision in self.store.decisions_where({"status": "open", "closing_told": False,
-                                                    "closes_at": {"$lte": at + domain.CLOSING_NOTICE}}):
+        for decision in self.store.decisions_closing_untold(at + domain.CLOSING_NOTICE):
             self._on_decision(decision, {"closing_told": False}, domain.closing)
-        for decision in self.store.decisions_where({"status": "decided", "review_told": False,
-                                                    "review_on": {"$lte": today}}):
+        for decision in self.store.decisions_to_review_untold(at.date().isoformat()):
             self._on_decision(decision, {"review_told": False}, domain.review_due)
         for milestone in self.store.milestones_due_on(domain.tomorrow(at)):
             changes, events = domain.milestone_due(milestone, self.store.initiative(milestone["initiative_id"]))

@@ -122,6 +122,17 @@ class InitiativeRepository:
     def decisions_where(self, query):
         return [strip_outbox(d) for d in self.decisions.find(query)]
 
+    def decisions_past_their_time(self, at):
+        return self.decisions_where({"status": "open", "closes_at": {"$lte": at}})
+
+    def decisions_closing_untold(self, by):
+        """Open decisions closing by ``by`` whose people have not been told."""
+        return self.decisions_where({"status": "open", "closing_told": False, "closes_at": {"$lte": by}})
+
+    def decisions_to_review_untold(self, today):
+        """Decided decisions whose review day (ISO date) has come, their stewards not yet told."""
+        return self.decisions_where({"status": "decided", "review_told": False, "review_on": {"$lte": today}})
+
     def ballots_of(self, decision_id):
         return list(self.ballots.find({"decision_id": decision_id}))
 
